@@ -1,0 +1,115 @@
+"""The Flask application factory: configuration, database, job queue, transport, routes."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+
+from bot.queue import LocalQueue, RQQueue
+from bot.runtime import Hotline
+from bot.transport import ConsoleTransport, TwilioTransport
+from storage.db import Database
+
+ROOT = Path(__file__).resolve().parent
+KEYS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_API_URL",
+    "PUBLIC_URL",
+    "SECRET_KEY",
+    "HOTLINE_SITES",
+    "HOTLINE_TRANSPORT",
+    "HOTLINE_ALLOW_UNSIGNED",
+)
+TRUE = {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'hotline.db'}",
+        HOTLINE_SITES=str(ROOT / "sites.toml"),
+        MAX_CONTENT_LENGTH=256 * 1024,  # a Twilio form post is a few KB
+    )
+    app.config.update({k: os.environ[k] for k in KEYS if os.environ.get(k)})
+    app.config.update(config or {})
+    unsigned = str(app.config.get("HOTLINE_ALLOW_UNSIGNED", "")).lower() in TRUE
+    app.config["HOTLINE_ALLOW_UNSIGNED"] = unsigned
+    _check(app.config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db = Database(app.config["DATABASE_URL"])
+    hotline = Hotline(db=db, queue=_queue(app), transport=_transport(app.config), config=app.config)
+    app.extensions["hotline"] = hotline
+
+    from bot.channel import bp
+
+    app.register_blueprint(bp)
+
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return jsonify(status="error", database="unreachable"), 503
+        return jsonify(status="ok")
+
+    return app
+
+
+def _check(config: Mapping[str, Any]) -> None:
+    if config.get("HOTLINE_ALLOW_UNSIGNED") and config.get("TWILIO_AUTH_TOKEN"):
+        raise ConfigError(
+            "HOTLINE_ALLOW_UNSIGNED is for local development only and is refused while "
+            "TWILIO_AUTH_TOKEN is set: unset one of them."
+        )
+    transport = config.get("HOTLINE_TRANSPORT")
+    if transport not in (None, "", "twilio", "console"):
+        raise ConfigError(f"HOTLINE_TRANSPORT must be 'twilio' or 'console', not {transport!r}")
+    if transport == "twilio" and not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")):
+        raise ConfigError("HOTLINE_TRANSPORT=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    if config.get("TWILIO_AUTH_TOKEN") and not config.get("PUBLIC_URL"):
+        logging.getLogger(__name__).warning(
+            "PUBLIC_URL is not set: signatures are checked against the request URL, which "
+            "fails behind a TLS proxy"
+        )
+
+
+def _transport(config: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+    sid, token = config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN")
+    kind = config.get("HOTLINE_TRANSPORT") or ("twilio" if sid and token else "console")
+    if kind == "twilio":
+        return TwilioTransport(sid, token, base_url=config.get("TWILIO_API_URL"))
+    return config.get("HOTLINE_CONSOLE") or ConsoleTransport()
+
+
+def _queue(app: Flask):  # type: ignore[no-untyped-def]
+    if app.config.get("HOTLINE_QUEUE") is not None:  # tests hand in their own
+        return app.config["HOTLINE_QUEUE"]
+    if url := app.config.get("REDIS_URL"):
+        from redis import Redis
+
+        # Short timeouts: a Redis outage must not hold a webhook; the sweeper pushes later.
+        return RQQueue(Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5))
+
+    def run(outbox_id: int) -> None:
+        from bot.jobs import run_outbox
+
+        with app.app_context():
+            run_outbox(outbox_id)
+
+    return LocalQueue(run)

@@ -1,0 +1,102 @@
+"""The Twilio webhook, kept thin: check the signature, parse, hand to the service, answer TwiML."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+
+import phonenumbers
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import service
+from bot.service import Incoming
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio", __name__)
+
+MAX_MEDIA = 10  # Twilio's own limit per message
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL breaks PostgreSQL text
+
+
+class BadPayload(ValueError):
+    pass
+
+
+def e164(raw: str, region: str = "ID") -> str:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise BadPayload("not a phone number") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise BadPayload("not a phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse(form: Mapping[str, str]) -> Incoming:
+    """Twilio's SMS and WhatsApp payloads, into one small value."""
+    sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
+    sender, to = form.get("From", ""), form.get("To", "")
+    if not re.fullmatch(r"[A-Za-z0-9]{10,64}", sid):
+        raise BadPayload("MessageSid missing or malformed")
+    if not sender or not to:
+        raise BadPayload("From and To are required")
+    whatsapp = sender.startswith("whatsapp:")
+    try:
+        num_media = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
+    except ValueError as exc:
+        raise BadPayload("NumMedia is not a number") from exc
+    media = tuple(
+        (form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}", "application/octet-stream"))
+        for i in range(max(num_media, 0))
+        if form.get(f"MediaUrl{i}")
+    )
+    return Incoming(
+        sid=sid,
+        sender=e164((form.get("WaId") and "+" + form["WaId"]) or sender.removeprefix("whatsapp:")),
+        to=e164(to.removeprefix("whatsapp:")),
+        channel="whatsapp" if whatsapp else "sms",
+        body=CONTROL.sub("", form.get("Body", "")),
+        media=media,
+        profile_name=form.get("ProfileName") or None,
+    )
+
+
+def signed(req) -> bool:  # type: ignore[no-untyped-def]
+    """Check X-Twilio-Signature against the public URL Twilio called. Behind a TLS proxy
+    `request.url` says http://, so the configured PUBLIC_URL is what counts."""
+    config = current_app.config
+    token = config.get("TWILIO_AUTH_TOKEN")
+    if not token:
+        return bool(config.get("HOTLINE_ALLOW_UNSIGNED"))
+    public = config.get("PUBLIC_URL")
+    url = public.rstrip("/") + req.full_path.rstrip("?") if public else req.url
+    signature = req.headers.get("X-Twilio-Signature", "")
+    return bool(signature) and RequestValidator(token).validate(url, req.form, signature)
+
+
+def twiml(replies: list[str]) -> Response:
+    response = MessagingResponse()
+    for reply in replies:
+        if reply:
+            response.message(reply)
+    return Response(str(response), mimetype="application/xml")
+
+
+@bp.post("/twilio/messages")
+def inbound() -> Response:
+    if not signed(request):
+        abort(403)
+    try:
+        msg = parse(request.form)
+    except BadPayload as exc:
+        return Response(f"Bad request: {exc}\n", status=400, mimetype="text/plain")
+    try:
+        result = service.handle(current_app.extensions["hotline"], msg)
+    except service.NoSite:
+        log.error("inbound message refused: no site loaded (run `hotline sites load`)")
+        return Response("No site configured\n", status=503, mimetype="text/plain")
+    log.info("inbound %s handled%s", msg.sid, " (duplicate)" if result.duplicate else "")
+    return twiml(result.replies)

@@ -1,0 +1,210 @@
+"""The `hotline` command: run, migrate, load sites, chat with the bot, check flows, translate."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app
+from bot import i18n, service
+from bot.channel import BadPayload, e164
+from bot.flowdoc import check_flows, mermaid
+from bot.queue import LocalQueue
+from flows import FLOWS
+from storage.sites import all_sites, has_sites, load_sites
+from storage.sitesfile import SitesFileError, read_sites
+
+
+def _hotline():  # type: ignore[no-untyped-def]
+    return current_app.extensions["hotline"]
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def main() -> None:
+    """Hotline KK: the WhatsApp/SMS complaint hotline for Kelompok Konstituen."""
+
+
+def _ensure_ready(load_default_sites: bool = True) -> None:
+    hotline = _hotline()
+    hotline.db.upgrade()
+    if load_default_sites:
+        with hotline.db.session() as session:
+            if not has_sites(session):
+                load_sites(session, read_sites(current_app.config["HOTLINE_SITES"]))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--allow-unsigned", is_flag=True, help="Accept unsigned webhook posts (local only).")
+@with_appcontext
+def serve(host: str, port: int, allow_unsigned: bool) -> None:
+    """Run everything in one process on the embedded defaults."""
+    config = current_app.config
+    if allow_unsigned:
+        if config.get("TWILIO_AUTH_TOKEN"):
+            raise click.UsageError("--allow-unsigned is refused while TWILIO_AUTH_TOKEN is set")
+        config["HOTLINE_ALLOW_UNSIGNED"] = True
+    _ensure_ready()
+    db = config["DATABASE_URL"].split("?")[0]
+    jobs = "Redis " + config["REDIS_URL"] if config.get("REDIS_URL") else "in-process"
+    click.echo(
+        f"Hotline KK on http://{host}:{port}\n"
+        f"  database: {db}\n  jobs: {jobs}\n"
+        f"  outbound messages: {type(_hotline().transport).__name__}\n\n"
+        "Talk to it as a resident in another terminal:   hotline chat\n"
+        f"Twilio webhook (SMS and WhatsApp):             POST http://{host}:{port}/twilio/messages\n"
+        "  set PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN for a real number,\n"
+        "  or pass --allow-unsigned to post by hand (local only).\n"
+    )
+    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the latest migration."""
+    _hotline().db.upgrade()
+    click.echo("database is up to date")
+
+
+@main.group()
+def sites() -> None:
+    """Sites (hotline numbers) and their kelurahan/desa."""
+
+
+@sites.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def sites_load(path: str) -> None:
+    """Validate a sites file and load it (insert or update)."""
+    try:
+        specs = read_sites(path)
+    except SitesFileError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    _ensure_ready(load_default_sites=False)
+    with _hotline().db.session() as session:
+        counts = load_sites(session, specs)
+    click.echo(
+        f"loaded {counts['sites']} sites, {counts['areas']} areas"
+        + (f", {counts['deactivated']} areas deactivated" if counts["deactivated"] else "")
+    )
+
+
+@sites.command("list")
+@with_appcontext
+def sites_list() -> None:
+    """Show the loaded sites, their numbers and areas."""
+    _ensure_ready()
+    with _hotline().db.session() as session:
+        for site in all_sites(session):
+            numbers = (
+                ", ".join(site.numbers) or "(no number: gets unclaimed numbers)"
+                if site.position == 0
+                else ", ".join(site.numbers) or "(no number)"
+            )
+            click.echo(f"{site.prefix}  {site.name}  [{site.timezone}]  {numbers}")
+            for area in site.areas:
+                if area.active:
+                    click.echo(f"    {area.code or '-':16} {area.name} (Kec. {area.kecamatan})")
+
+
+@main.command()
+@click.option("--from", "sender", default="+6281200000001", show_default=True, help="Your number.")
+@click.option("--to", "to", default=None, help="The hotline number (default: the first site's).")
+@click.option("--whatsapp", is_flag=True, help="Talk as a WhatsApp user instead of SMS.")
+@with_appcontext
+def chat(sender: str, to: str | None, whatsapp: bool) -> None:
+    """Talk to the bot in this terminal, through the same code path as the webhook."""
+    _ensure_ready()
+    hotline = _hotline()
+    try:
+        sender = e164(sender)
+    except BadPayload:
+        raise click.BadParameter("not a phone number", param_hint="--from") from None
+    if to is None:
+        with hotline.db.session() as session:
+            first = all_sites(session)[0]
+            to = first.numbers[0] if first.numbers else "+620000000000"
+    click.echo("Hotline KK chat. Type a message and press Enter; Ctrl-D to leave.\n")
+    while True:
+        try:
+            text = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        msg = service.Incoming(
+            sid=f"CH{uuid.uuid4().hex}",
+            sender=sender,
+            to=to.removeprefix("whatsapp:"),
+            channel="whatsapp" if whatsapp else "sms",
+            body=text,
+        )
+        for reply in service.handle(hotline, msg).replies:
+            click.echo(f"\n{reply}\n")
+        if isinstance(hotline.queue, LocalQueue):
+            hotline.queue.drain()
+
+
+@main.group()
+def flows() -> None:
+    """Check and draw the conversation flows."""
+
+
+@flows.command("check")
+def flows_check() -> None:
+    """Every state reachable, every message translated in every catalog, SMS text in GSM-7."""
+    problems = check_flows()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(FLOWS)} flows, {len(i18n.all_keys())} messages in {', '.join(i18n.LOCALES)}: ok")
+
+
+@flows.command("graph")
+@click.option("--out", type=click.Path(file_okay=False), default="docs/flows", show_default=True)
+def flows_graph(out: str) -> None:
+    """Write a Mermaid state diagram of each flow, generated from its definition."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, flow in FLOWS.items():
+        path = folder / f"{name}.mmd"
+        path.write_text(mermaid(flow), encoding="utf-8")
+        click.echo(str(path))
+
+
+@main.group()
+def translate() -> None:
+    """Babel catalogs in locales/."""
+
+
+@translate.command("extract")
+def translate_extract() -> None:
+    """Write locales/messages.pot from the flow definitions."""
+    click.echo(str(i18n.extract()))
+
+
+@translate.command("update")
+def translate_update() -> None:
+    """Merge the template into every locale's messages.po."""
+    for path in i18n.update():
+        click.echo(str(path))
+
+
+@translate.command("compile")
+def translate_compile() -> None:
+    """Compile every messages.po to messages.mo."""
+    for path in i18n.compile_catalogs():
+        click.echo(str(path))

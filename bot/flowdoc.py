@@ -1,0 +1,59 @@
+"""`hotline flows check` and `hotline flows graph`: both read the flow definitions themselves."""
+
+from __future__ import annotations
+
+from bot import i18n
+from flows import CATEGORIES, FLOWS, START, reading
+from flows.model import DONE, Flow
+
+
+def _edges(flow: Flow) -> list[tuple[str, str, str]]:
+    """(from, to, label) for every way a step can lead on, as the engine's machines run it."""
+    edges = []
+    for step in flow.steps:
+        for rule in step.rules:
+            if rule.goto or rule.end:
+                dest = DONE if rule.end else flow.first if rule.goto == "@first" else rule.goto
+                label = " / ".join(sorted(rule.when)) or (f"< {rule.under}" if rule.under else "")
+                edges.append((step.name, dest or DONE, label))
+        if step.skip:
+            edges.append((step.name, step.skip_to or flow.following(step.name), "LEWATI"))
+        edges.append((step.name, flow.following(step.name), ""))
+    return edges
+
+
+def mermaid(flow: Flow) -> str:
+    lines = ["stateDiagram-v2", f"    [*] --> {flow.first}"]
+    for src, dest, label in _edges(flow):
+        target = "[*]" if dest == DONE else dest
+        lines.append(f"    {src} --> {target}" + (f": {label}" if label else ""))
+    if flow is START:
+        lines += [f"    menu --> {c.name}: {c.name}" for c in CATEGORIES]
+    return "\n".join(lines) + "\n"
+
+
+def unreachable(flow: Flow) -> list[str]:
+    seen, todo = {flow.first}, [flow.first]
+    while todo:
+        for _, dest, _ in (e for e in _edges(flow) if e[0] == todo.pop()):
+            if dest != DONE and dest not in seen:
+                seen.add(dest)
+                todo.append(dest)
+    return [s.name for s in flow.steps if s.name not in seen]
+
+
+def check_flows() -> list[str]:
+    problems = []
+    for flow in FLOWS.values():
+        for step in flow.steps:
+            for dest in flow.destinations(step.name):
+                if dest != DONE and not flow.has(dest):
+                    problems.append(f"{flow.name}.{step.name}: leads to unknown step {dest!r}")
+        problems += [f"{flow.name}.{name}: unreachable" for name in unreachable(flow)]
+    for locale in i18n.LOCALES:
+        problems += [f"{locale}: no translation for {key!r}" for key in i18n.missing(locale)]
+        for key in i18n.all_keys():
+            text = i18n.translations(locale).gettext(key)
+            if not reading.gsm7(text):
+                problems.append(f"{locale}: {key!r} is not GSM-7 (SMS would cost 70-char parts)")
+    return problems

@@ -1,0 +1,37 @@
+"""What one running hotline holds: its database, job queue and transport."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.queue import JobQueue
+from bot.transport import Transport
+from storage import outbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Hotline:
+    db: Database
+    queue: JobQueue
+    transport: Transport
+    config: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def push(self, outbox_id: int, at: datetime | None = None) -> bool:
+        """After commit: hand the job to the queue. A failure (Redis down) is logged and left
+        to the sweeper; the outbox row already holds the job, so nothing is lost."""
+        try:
+            self.queue.push(outbox_id, at)
+        except Exception as exc:
+            log.warning("queue push failed for outbox row %s: %s", outbox_id, type(exc).__name__)
+            return False
+        with self.db.session() as session:
+            outbox.mark_pushed(session, [outbox_id], self.clock())
+        return True

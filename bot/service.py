@@ -1,0 +1,190 @@
+"""One inbound message, start to finish: the same path for the webhook and `hotline chat`.
+
+In one transaction: find the site, the contact and their conversation (locked), record the
+message (a duplicate MessageSid returns the stored reply and runs nothing), step the engine,
+persist what happened, store the reply. After commit: push the outbox rows to the queue.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot import i18n
+from bot.engine import (
+    ENGINE,
+    Consented,
+    Context,
+    Conv,
+    Erase,
+    Forget,
+    Inbound,
+    Key,
+    Say,
+    ShowStatus,
+    Stop,
+    Submit,
+    UrgentNow,
+)
+from bot.runtime import Hotline
+from flows.places import Place
+from storage import cases, outbox, queries
+from storage.models import Contact, Conversation, Message, Site
+
+log = logging.getLogger(__name__)
+STATUS_LIMIT = 3  # cases listed by STATUS: an SMS, not a report
+
+
+class NoSite(RuntimeError):
+    """No site is loaded: the operator has to run `hotline sites load`."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    sid: str
+    sender: str  # E.164
+    to: str  # E.164
+    channel: str  # sms | whatsapp | console
+    body: str
+    media: tuple[tuple[str, str], ...] = ()  # (url, content type)
+    profile_name: str | None = None
+
+
+@dataclass
+class Result:
+    replies: list[str]
+    duplicate: bool = False
+    jobs: list[tuple[int, datetime]] = field(default_factory=list)
+
+
+def handle(hotline: Hotline, msg: Incoming) -> Result:
+    now = hotline.clock()
+    with hotline.db.session() as session:
+        result = _step(session, msg, now)
+    for outbox_id, run_at in result.jobs:
+        hotline.push(outbox_id, run_at)
+    return result
+
+
+def _step(session: Session, msg: Incoming, now: datetime) -> Result:
+    site = queries.site_for_number(session, msg.to)
+    if site is None:
+        raise NoSite("no site loaded")
+    contact = queries.contact_for(session, msg.sender, now)
+    row = queries.lock_conversation(session, contact.id, site.id, now)
+    inbound_id = queries.record_inbound(
+        session,
+        {
+            "sid": msg.sid,
+            "direction": "in",
+            "party": "resident",
+            "channel": msg.channel,
+            "contact_id": contact.id,
+            "conversation_id": row.id,
+            "body": msg.body,
+            "num_media": len(msg.media),
+            "media": [{"url": u, "type": t} for u, t in msg.media],
+            "created_at": now,
+        },
+    )
+    if inbound_id is None:
+        return Result(queries.stored_reply(session, msg.sid), duplicate=True)
+
+    contact.channel = msg.channel
+    contact.last_inbound_at = now
+    if msg.profile_name and not contact.profile_name:
+        contact.profile_name = msg.profile_name[:200]
+    places = [
+        Place(a.id, a.name, a.kecamatan, tuple(a.aliases)) for a in queries.site_places(session, site.id)
+    ]
+    # A deep copy: the row must see a new value, or SQLAlchemy finds nothing changed in JSON.
+    conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
+    outcome = ENGINE.step(conv, Inbound(msg.body, len(msg.media)), Context(now, places))
+
+    says = list(outcome.replies)
+    case_id = None
+    for effect in outcome.effects:
+        match effect:
+            case Consented(version, at):
+                contact.consent_at, contact.consent_version = at, version
+            case Submit(report):
+                case = cases.create_case(
+                    session,
+                    site_id=site.id,
+                    prefix=site.prefix,
+                    contact=contact,
+                    conversation=row,
+                    run=conv.run,
+                    report=report,
+                    locale=conv.locale,
+                    now=now,
+                )
+                case_id = case.id
+                says = [Say(s.key, {"code": case.code, **s.params}, s.options) for s in says]
+            case ShowStatus():
+                says[:0] = _status(session, contact, site, conv.locale)
+            case Erase():
+                cases.erase_contact(session, contact, now, actor="resident")
+            case Stop():
+                contact.stopped = True
+            case Forget(run):
+                queries.forget_run(session, row.id, run)
+            case UrgentNow():
+                cases.make_latest_urgent(session, contact.id, now)
+
+    # The inbound joins the run it belongs to now (the first message of a report opens it).
+    _save(row, conv, now)
+    _tag(session, inbound_id, conv.run, case_id)
+    reply = i18n.render(says, conv.locale)
+    queries.add_outbound(
+        session,
+        body=reply,
+        channel=msg.channel,
+        now=now,
+        contact_id=contact.id,
+        conversation_id=row.id,
+        run=conv.run,
+        case_id=case_id,
+        reply_to_id=inbound_id,
+    )
+    return Result([reply], jobs=[(o.id, o.run_at) for o in outbox.added(session)])
+
+
+def _save(row: Conversation, conv: Conv, now: datetime) -> None:
+    row.flow, row.state, row.data = conv.flow, conv.state, conv.data
+    row.locale, row.run, row.turn = conv.locale, conv.run, row.turn + 1
+    row.updated_at = now
+
+
+def _tag(session: Session, message_id: int, run: int, case_id: int | None) -> None:
+    message = session.get_one(Message, message_id)
+    message.run = run
+    if case_id is not None:
+        message.case_id = case_id
+
+
+def _status(session: Session, contact: Contact, site: Site, locale: str) -> list[Say]:
+    """STATUS: the sender's own cases, found by their own number, never anyone else's."""
+    mine = cases.cases_of(session, contact.id, limit=STATUS_LIMIT + 1)
+    if not mine:
+        return [Say("status.none")]
+    lines = [Say("status.head")]
+    for case in mine[:STATUS_LIMIT]:
+        lines.append(
+            Say(
+                "status.line",
+                {
+                    "code": case.code,
+                    "category": Key(f"cat.{case.category}"),
+                    "status": Key(f"status.{case.status}"),
+                    "date": i18n.local_date(case.created_at, site.timezone, locale),
+                },
+            )
+        )
+    if len(mine) > STATUS_LIMIT:
+        lines.append(Say("status.more"))
+    return lines

@@ -1,0 +1,36 @@
+"""BPJS Kesehatan: PBI deactivated, never enrolled, or moving to PBI."""
+
+from flows.bansos import FOR_WHOM
+from flows.common import TAIL
+from flows.model import Choice, Digits, Flow, Option, Step, Text, YesNo, when
+
+FLOW = Flow(
+    name="bpjs",
+    title="cat.bpjs",
+    words=("bpjs", "kis", "jkn", "bpjs kesehatan"),
+    intents=("bpjs", "kis", "jkn", "pbi", "kartu sehat", "berobat"),
+    steps=(
+        Step(
+            "problem",
+            "ask.p.problem",
+            Choice(
+                (
+                    Option("pbi_inactive", "opt.bpjs.inactive", ("nonaktif", "mati", "tidak aktif")),
+                    Option("never", "opt.bpjs.never", ("belum punya", "tidak punya")),
+                    Option("to_pbi", "opt.bpjs.to_pbi", ("pindah", "pbi", "tidak mampu bayar")),
+                    Option("other", "opt.bpjs.other", ("lainnya", "lain")),
+                )
+            ),
+        ),
+        Step("for_whom", "ask.p.for", FOR_WHOM),
+        Step(
+            "treatment",
+            "ask.p.treatment",
+            YesNo(),
+            rules=(when("yes", urgent=True, flag="needs_treatment", say="note.bpjs_letter"),),
+        ),
+        Step("card", "ask.p.card", Digits(13, "hint.bpjs_card"), skip=True),
+        Step("story", "ask.p.story", Text(), skip=True),
+        *TAIL,
+    ),
+)

@@ -1,0 +1,122 @@
+"""The parts every report shares: safety and consent first, the menu, and the closing steps
+(where, how to contact safely, name, summary). Category flows put their questions in between."""
+
+from __future__ import annotations
+
+from flows.model import Choice, Option, Place, PlacePick, Step, Text, YesNo, when
+
+FIRST = "@first"  # a goto resolved to the flow's first question (used by "change" in the summary)
+
+CONSENT_VERSION = "2026-11-v1"  # bump when the wording of ask.consent changes
+
+SAFETY = (
+    Step("safe", "ask.safe", YesNo(), rules=(when("no", say="safety.leave", end="unsafe"),)),
+    Step(
+        "consent",
+        "ask.consent",
+        YesNo(),
+        rules=(
+            when("no", say="consent.declined", end="declined"),
+            when("yes", consent=True),
+        ),
+    ),
+)
+
+TAIL = (
+    Step("area", "ask.area", Place(), skip=True, skip_to="contact"),
+    Step("area_ok", "ask.area_ok", PlacePick(), next="contact"),
+    Step(
+        "contact",
+        "ask.contact",
+        Choice(
+            (
+                Option("call", "opt.contact.call", ("telepon", "telpon", "tlp", "telp", "call")),
+                Option("message", "opt.contact.message", ("pesan", "sms", "wa", "whatsapp")),
+                Option("none", "opt.contact.none", ("saya sendiri", "saya yang", "jangan")),
+            )
+        ),
+        rules=(when("none", goto="name"),),
+    ),
+    Step(
+        "contact_time",
+        "ask.contact_time",
+        Choice(
+            (
+                Option("morning", "opt.time.morning", ("pagi",)),
+                Option("midday", "opt.time.midday", ("siang",)),
+                Option("evening", "opt.time.evening", ("sore", "malam")),
+                Option("any", "opt.time.any", ("kapan saja", "bebas", "terserah")),
+            ),
+            free=True,
+        ),
+        skip=True,
+    ),
+    Step("name", "ask.name", Text(limit=100), skip=True),
+    Step(
+        "confirm",
+        "ask.confirm",
+        Choice(
+            (
+                Option("send", "opt.confirm.send", ("kirim", "send", "ya", "oke", "ok")),
+                Option("change", "opt.confirm.change", ("ubah", "ganti", "edit")),
+                Option("cancel", "opt.confirm.cancel", ("batal", "cancel")),
+            )
+        ),
+        rules=(
+            when("change", goto=FIRST),
+            when("cancel", end="cancelled"),
+            when("send", end="submitted"),
+        ),
+    ),
+)
+
+# Keys the engine says by itself, outside any step; listed so extraction and checks see them.
+SYSTEM_KEYS = (
+    "welcome",
+    "emergency",
+    "help",
+    "cancelled",
+    "restarted",
+    "status.none",
+    "status.head",
+    "status.line",
+    "status.more",
+    "erase.ask",
+    "erase.done",
+    "erase.kept",
+    "stopped",
+    "lang.set",
+    "resume.ask",
+    "handoff.offer",
+    "handoff.done",
+    "handoff.declined",
+    "submitted",
+    "submitted.call",
+    "submitted.message",
+    "submitted.none",
+    "submitted.tpks",
+    "summary",
+    "anonymous",
+    "unknown",
+    "urgent.noted",
+    "skip.not_allowed",
+    "hint.choice",
+    "hint.choices",
+    "hint.yes_no",
+    "hint.text",
+    "hint.age",
+    "hint.place",
+    "hint.place_unknown",
+    "hint.pick",
+    "hint.nik_length",
+    "hint.nik_region",
+    "hint.nik_date",
+    "hint.bpjs_card",
+    "hint.misses",
+    "status.new",
+    "status.offered",
+    "status.accepted",
+    "status.referred",
+    "status.closed",
+    "status.cancelled",
+)

@@ -1,0 +1,100 @@
+"""Kekerasan: violence against a woman, a child, an elderly or disabled person."""
+
+from flows.common import TAIL
+from flows.model import Age, Choice, Flow, Option, Rule, Step, Text, YesNo, when
+
+FOR_WHOM = Choice(
+    (
+        Option("self", "opt.who.self", ("saya", "saya sendiri", "diri sendiri", "aku")),
+        Option("child", "opt.who.child", ("anak", "anak saya", "anak anak")),
+        Option("woman", "opt.who.woman", ("perempuan", "ibu", "teman", "tetangga saya")),
+        Option("elderly_disabled", "opt.who.elderly", ("lansia", "disabilitas", "difabel")),
+        Option("other", "opt.who.other", ("lainnya", "lain", "orang lain")),
+    )
+)
+
+FLOW = Flow(
+    name="kekerasan",
+    title="cat.kekerasan",
+    words=("kekerasan", "kdrt", "dipukul", "pukul", "pelecehan", "kekerasan seksual"),
+    intents=(
+        "kdrt",
+        "kekerasan",
+        "dipukul",
+        "dipukuli",
+        "memukul",
+        "disiksa",
+        "dianiaya",
+        "ditampar",
+        "dicekik",
+        "dilecehkan",
+        "pelecehan",
+        "diperkosa",
+        "perkosa",
+        "pemerkosaan",
+        "dicabuli",
+        "kekerasan seksual",
+        "diancam",
+        "ancaman",
+    ),
+    steps=(
+        Step(
+            "danger",
+            "ask.k.danger",
+            YesNo(),
+            rules=(when("yes", urgent=True, flag="danger_now", say="emergency", goto="area"),),
+        ),
+        Step("who", "ask.k.who", FOR_WHOM, rules=(when("child", urgent=True, flag="child_victim"),)),
+        Step(
+            "age",
+            "ask.k.age",
+            Age(),
+            skip=True,
+            rules=(Rule(under=18, urgent=True, flag="child_victim", say="note.child"),),
+        ),
+        Step(
+            "kind",
+            "ask.k.kind",
+            Choice(
+                (
+                    Option("physical", "opt.kind.physical", ("fisik", "pukul", "dipukul")),
+                    Option("psychological", "opt.kind.psych", ("psikis", "ancaman", "diancam")),
+                    Option("sexual", "opt.kind.sexual", ("seksual", "pelecehan", "diperkosa")),
+                    Option("neglect", "opt.kind.neglect", ("penelantaran", "ekonomi", "nafkah")),
+                    Option("online", "opt.kind.online", ("online", "daring", "medsos", "sebar")),
+                ),
+                multi=True,
+            ),
+            rules=(when("sexual", flag="tpks"),),
+        ),
+        Step(
+            "perpetrator",
+            "ask.k.perpetrator",
+            Choice(
+                (
+                    Option("partner", "opt.perp.partner", ("suami", "istri", "pacar", "pasangan")),
+                    Option("family", "opt.perp.family", ("orang tua", "ayah", "bapak", "keluarga")),
+                    Option("acquaintance", "opt.perp.known", ("tetangga", "kenalan", "teman")),
+                    Option("stranger", "opt.perp.stranger", ("orang asing", "tidak kenal")),
+                    Option("unsaid", "opt.perp.unsaid", ("rahasia", "tidak mau")),
+                )
+            ),
+        ),
+        Step(
+            "when",
+            "ask.k.when",
+            Choice(
+                (
+                    Option("today", "opt.when.today", ("hari ini", "tadi", "barusan")),
+                    Option("week", "opt.when.week", ("minggu ini", "kemarin")),
+                    Option("month", "opt.when.month", ("bulan ini",)),
+                    Option("longer", "opt.when.longer", ("lama", "sudah lama", "tahun lalu")),
+                ),
+                free=True,
+            ),
+            skip=True,
+        ),
+        Step("story", "ask.k.story", Text(), skip=True),
+        *TAIL,
+    ),
+)

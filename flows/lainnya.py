@@ -1,0 +1,28 @@
+"""Lainnya: any other need (disability, elderly care, ...), told in the resident's words."""
+
+from flows.bansos import FOR_WHOM
+from flows.common import TAIL
+from flows.model import Choice, Flow, Option, Step, Text
+
+FLOW = Flow(
+    name="lainnya",
+    title="cat.lainnya",
+    words=("lainnya", "lain", "lain lain", "disabilitas", "lansia"),
+    steps=(
+        Step(
+            "group",
+            "ask.o.group",
+            Choice(
+                (
+                    Option("disability", "opt.group.disability", ("disabilitas", "difabel")),
+                    Option("elderly", "opt.group.elderly", ("lansia", "jompo")),
+                    Option("other", "opt.group.other", ("lainnya", "lain")),
+                ),
+                free=True,
+            ),
+        ),
+        Step("for_whom", "ask.o.for", FOR_WHOM),
+        Step("story", "ask.o.story", Text()),
+        *TAIL,
+    ),
+)

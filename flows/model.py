@@ -1,0 +1,203 @@
+"""The vocabulary flows are written in: steps, answer kinds and rules. Pure data plus parsing.
+
+A step names the message key of its question, how its answer is read, where each answer leads
+and what an answer means (urgent, a flag, something to say at once). The engine runs any flow
+written with these; adding a question never touches the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from flows import reading
+
+DONE = "done"  # the state every flow ends in
+
+
+@dataclass(frozen=True)
+class Read:
+    """An answer understood: `value` is what is stored."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Miss:
+    """An answer not understood; `hint` is the message key explaining what is expected."""
+
+    hint: str
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str  # message key
+    words: tuple[str, ...] = ()  # what people type for it besides its number
+
+
+@dataclass(frozen=True)
+class Choice:
+    options: tuple[Option, ...]
+    multi: bool = False
+    free: bool = False  # an answer matching no option is kept as free text
+
+    def read(self, text: str) -> Read | Miss:
+        words = [(o.value.replace("_", " "), *o.words) for o in self.options]
+        if self.multi:
+            picked = reading.read_choices(text, words)
+            if picked:
+                return Read([self.options[i].value for i in picked])
+        else:
+            index = reading.read_choice(text, words)
+            if index is not None:
+                return Read(self.options[index].value)
+        if self.free and reading.norm(text):
+            return Read(reading.clean(text)[:500])
+        return Miss("hint.choices" if self.multi else "hint.choice")
+
+
+@dataclass(frozen=True)
+class YesNo:
+    def read(self, text: str) -> Read | Miss:
+        answer = reading.read_yes_no(text)
+        return Miss("hint.yes_no") if answer is None else Read("yes" if answer else "no")
+
+
+@dataclass(frozen=True)
+class Text:
+    limit: int = 2000  # kept in the case; the full message stays in the transcript
+
+    def read(self, text: str) -> Read | Miss:
+        text = reading.clean(text)
+        return Read(text[: self.limit]) if text else Miss("hint.text")
+
+
+@dataclass(frozen=True)
+class Age:
+    def read(self, text: str) -> Read | Miss:
+        age = reading.read_age(text)
+        return Miss("hint.age") if age is None else Read(age)
+
+
+@dataclass(frozen=True)
+class Digits:
+    length: int
+    hint: str
+
+    def read(self, text: str) -> Read | Miss:
+        digits = reading.read_digits(text, self.length)
+        return Miss(self.hint) if digits is None else Read(digits)
+
+
+@dataclass(frozen=True)
+class Nik:
+    def read(self, text: str) -> Read | Miss:
+        nik, reason = reading.check_nik(text)
+        return Read(nik) if nik else Miss(f"hint.nik_{reason}")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A kelurahan/desa of the site; matched by the engine against the site's own areas."""
+
+    def read(self, text: str) -> Read | Miss:
+        text = reading.clean(text)
+        return Read(text[:120]) if reading.norm(text) else Miss("hint.place")
+
+
+@dataclass(frozen=True)
+class PlacePick:
+    """Confirming one of the places the engine matched; its options are made per conversation."""
+
+    def read(self, text: str) -> Read | Miss:  # the engine reads it against its candidates
+        return Miss("hint.pick")
+
+
+Answer = Choice | YesNo | Text | Age | Digits | Nik | Place | PlacePick
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What an answer means beyond being stored. It applies when the answer is one of `when`
+    (any of them, for several choices) or a number below `under`."""
+
+    when: frozenset[str] = frozenset()
+    under: int | None = None
+    urgent: bool = False
+    flag: str | None = None
+    say: str | None = None  # message key said at once, before the next question
+    goto: str | None = None  # jump instead of the step's usual next one
+    end: str | None = None  # finish the conversation with this outcome (see engine)
+    consent: bool = False  # the answer records the resident's consent
+
+    def applies(self, value: Any) -> bool:
+        if self.under is not None:
+            return isinstance(value, int) and value < self.under
+        values = value if isinstance(value, list) else [value]
+        return any(v in self.when for v in values)
+
+
+def when(*values: str, **then: Any) -> Rule:
+    return Rule(when=frozenset(values), **then)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    prompt: str  # message key of the question
+    answer: Answer
+    skip: bool = False  # LEWATI allowed
+    next: str | None = None  # defaults to the following step
+    skip_to: str | None = None  # where LEWATI leads, if not where an answer does
+    rules: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    title: str  # message key naming the category
+    steps: tuple[Step, ...]
+    intents: tuple[str, ...] = ()  # phrases that jump here from free text ("lapor kdrt")
+    words: tuple[str, ...] = ()  # words naming it in the menu
+    _index: Mapping[str, Step] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", MappingProxyType({s.name: s for s in self.steps}))
+
+    def step(self, name: str) -> Step:
+        return self._index[name]
+
+    def has(self, name: str) -> bool:
+        return name in self._index
+
+    @property
+    def first(self) -> str:
+        return self.steps[0].name
+
+    def following(self, name: str) -> str:
+        """Where a step leads when no rule says otherwise."""
+        step = self._index[name]
+        if step.next:
+            return step.next
+        names = [s.name for s in self.steps]
+        i = names.index(name)
+        return names[i + 1] if i + 1 < len(names) else DONE
+
+    def destinations(self, name: str) -> list[str]:
+        step = self._index[name]
+        ends = [DONE for r in step.rules if r.end]
+        gotos = [self.first if r.goto == "@first" else r.goto for r in step.rules if r.goto]
+        skip = [step.skip_to] if step.skip_to else []
+        return [*gotos, *ends, *skip, self.following(name)]
+
+    def message_keys(self) -> set[str]:
+        keys = {self.title}
+        for s in self.steps:
+            keys.add(s.prompt)
+            keys.update(r.say for r in s.rules if r.say)
+            if isinstance(s.answer, Choice):
+                keys.update(o.label for o in s.answer.options)
+        return keys

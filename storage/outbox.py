@@ -1,0 +1,71 @@
+"""The transactional outbox: jobs recorded with the change that asks for them, pushed after
+commit, re-pushed by the sweeper when a push failed or a worker died mid-job."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Outbox
+
+MAX_ATTEMPTS = 10
+
+
+def add_job(
+    session: Session, job: str, args: dict[str, Any], now: datetime, run_at: datetime | None = None
+) -> Outbox:
+    row = Outbox(job=job, args=args, created_at=now, run_at=run_at or now)
+    session.add(row)
+    session.flush()
+    session.info.setdefault("outbox", []).append(row)  # pushed by the caller after commit
+    return row
+
+
+def added(session: Session) -> list[Outbox]:
+    """Rows this transaction added, for the caller to push once it has committed."""
+    return list(session.info.get("outbox", []))
+
+
+def mark_pushed(session: Session, ids: list[int], now: datetime) -> None:
+    session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(pushed_at=now))
+
+
+def due_for_push(
+    session: Session,
+    now: datetime,
+    grace: timedelta = timedelta(seconds=30),
+    stuck: timedelta = timedelta(minutes=15),
+) -> list[Outbox]:
+    """Rows never pushed (Redis was down), or pushed long ago and still not done (a worker died)."""
+    stmt = (
+        select(Outbox)
+        .where(
+            Outbox.done_at.is_(None),
+            Outbox.attempts < MAX_ATTEMPTS,
+            or_(
+                Outbox.pushed_at.is_(None) & (Outbox.created_at < now - grace),
+                Outbox.pushed_at < now - stuck,
+            ),
+        )
+        .order_by(Outbox.id)
+        .limit(500)
+    )
+    return list(session.scalars(stmt))
+
+
+def claim(session: Session, outbox_id: int) -> Outbox | None:
+    """The row locked for this run, or None if it is already done (a job run twice)."""
+    row = session.scalars(select(Outbox).where(Outbox.id == outbox_id).with_for_update()).first()
+    if row is None or row.done_at is not None:
+        return None
+    row.attempts += 1
+    return row
+
+
+def record_failure(session: Session, outbox_id: int, error: str) -> None:
+    session.execute(
+        update(Outbox).where(Outbox.id == outbox_id).values(attempts=Outbox.attempts + 1, error=error[:200])
+    )

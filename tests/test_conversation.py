@@ -1,0 +1,305 @@
+"""Conversation scripts through the signed webhook: every flow in informal Indonesian, the
+conversation saved and reloaded between turns (each turn is its own request and transaction)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from storage.models import Case, CaseEvent, Contact, Conversation, Message, Outbox
+from tests.conftest import MSB_NUMBER, Resident, work
+
+START = (("halo", r"rahasia.*112.*aman membalas"), ("iya", r"setuju\?"))
+CODE = r"Kode: (PRE|MSB)-[0-9A-HJKMNP-TV-Z]{5}"
+
+
+def only_case(hotline) -> Case:
+    with hotline.db.session() as s:
+        cases = s.scalars(select(Case).options(joinedload(Case.site), joinedload(Case.area))).all()
+        assert len(cases) == 1
+        return cases[0]
+
+
+def test_kekerasan_report_end_to_end(resident: Resident, hotline, app, redis) -> None:
+    resident.script(
+        *START,
+        ("ok setuju", r"ingin Anda laporkan.*1\. Kekerasan.*6\. Lainnya"),
+        ("1", r"bahaya sekarang"),
+        ("gak", r"Siapa yang mengalami.*1\. Saya sendiri"),
+        ("sy sendiri", r"umur"),
+        ("umur 34 thn", r"Jenis kekerasan"),
+        ("1 dan 2", r"pelakunya"),
+        ("suami", r"terakhir terjadi"),
+        ("tadi malam", r"Ceritakan"),
+        ("sy dipukul suami krn telat masak", r"kelurahan/desa"),
+        ("kel lompoe", r"Maksud Anda.*1\. Lompoe"),
+        ("1", r"menghubungi Anda dengan aman"),
+        ("2", r"waktu aman"),
+        ("malam", r"Nama Anda"),
+        ("LEWATI", r"Ringkasan: Kekerasan, Lompoe.*Pesan saja.*anonim.*Kirim laporan"),
+        ("1", CODE + r".*mengirim pesan"),
+    )
+    case = only_case(hotline)
+    assert case.category == "kekerasan" and case.site.prefix == "PRE"
+    assert case.area.name == "Lompoe" and case.contact_ok and not case.urgent
+    assert case.answers["kind"] == ["physical", "psychological"]
+    assert case.answers["perpetrator"] == "partner"
+    assert case.answers["age"] == 34
+    assert case.answers["story"] == "sy dipukul suami krn telat masak"
+    assert case.consent_version and case.consent_at
+    with hotline.db.session() as s:
+        transcript = s.scalars(select(Message).where(Message.case_id == case.id)).all()
+        assert len(transcript) == 2 * 17  # every message in and every reply out
+        assert transcript[0].body == "halo"
+        jobs = s.scalars(select(Outbox)).all()
+        assert [j.job for j in jobs] == ["assign_case"] and jobs[0].pushed_at is not None
+        assert jobs[0].done_at is None
+    work(app, redis)  # a real rq worker runs the queued job
+    with hotline.db.session() as s:
+        assert s.scalars(select(Outbox)).one().done_at is not None
+        kinds = [e.kind for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+        assert kinds == ["submitted", "awaiting_member"]
+
+
+def test_danger_now_takes_the_shortest_path(resident: Resident, hotline) -> None:
+    resident.script(
+        ("tolong sy mau lapor kdrt", r"aman membalas"),
+        ("ya", r"setuju"),
+        ("ya", r"bahaya sekarang"),  # the free-text intent skipped the menu
+        ("iya", r"112.*Polisi 110.*kelurahan/desa"),
+        ("watang bacukiki", r"1\. Watang Bacukiki"),
+        ("ya", r"menghubungi"),
+        ("3", r"Nama"),
+        ("Ani", r"Ringkasan.*Ani"),
+        ("kirim", CODE + r".*tidak akan menghubungi"),
+    )
+    case = only_case(hotline)
+    assert case.urgent and "danger_now" in case.flags and not case.contact_ok
+
+
+def test_child_victim_is_urgent_and_sexual_violence_is_not_mediated(resident: Resident, hotline) -> None:
+    resident.script(
+        *START,
+        ("ya", r"laporkan"),
+        ("kekerasan", r"bahaya"),
+        ("tidak", r"Siapa"),
+        ("anak", r"umur"),
+        ("12", r"UPTD PPA.*Jenis"),
+        ("3", r"pelakunya"),
+        ("5", r"terakhir"),
+        ("LEWATI", r"Ceritakan"),
+        ("LEWATI", r"kelurahan"),
+        ("LEWATI", r"menghubungi"),
+        ("1", r"waktu aman"),
+        ("pagi", r"Nama"),
+        ("bu rina", r"Ringkasan.*tidak disebut.*Telepon"),
+        ("1", r"menelepon.*tidak diselesaikan dengan damai"),
+    )
+    case = only_case(hotline)
+    assert case.urgent and {"child_victim", "tpks"} <= set(case.flags)
+    assert case.area_id is None
+
+
+def test_bansos_report_with_nik(resident: Resident, hotline) -> None:
+    resident.script(
+        *START,
+        ("ya", r"laporkan"),
+        ("2", r"Bantuan apa"),
+        ("pkh", r"Untuk siapa"),
+        ("keluarga", r"Siapa saja di rumah"),
+        ("1 3", r"KTP dan Kartu Keluarga"),
+        ("blm punya", r"NIK"),
+        ("1234", r"16 angka"),
+        ("7372014505800001", r"Ceritakan"),
+        ("ibu sy lansia tdk dapat pkh lg", r"kelurahan"),
+        ("ujung bulu", r"Ujung Bulu"),
+        ("1", r"menghubungi"),
+        ("pesan", r"waktu"),
+        ("kapan saja", r"Nama"),
+        ("LEWATI", r"Ringkasan: Bansos"),
+        ("1", CODE),
+    )
+    case = only_case(hotline)
+    assert case.category == "bansos" and "needs_documents" in case.flags
+    assert case.answers["nik"] == "7372014505800001"
+    assert case.answers["vulnerable"] == ["elderly", "young_children"]
+
+
+def test_bpjs_needing_treatment_is_urgent(resident: Resident, hotline) -> None:
+    resident.script(
+        *START,
+        ("ya", r"laporkan"),
+        ("bpjs", r"Masalah BPJS"),
+        ("bpjs sy nonaktif", r"Untuk siapa"),
+        ("1", r"berobat sekarang"),
+        ("iya mau melahirkan", r"surat keterangan.*kartu BPJS"),
+        ("0001234567890", r"Ceritakan"),
+        ("LEWATI", r"kelurahan"),
+        ("lakessi", r"Lakessi"),
+        ("1", r"menghubungi"),
+        ("1", r"waktu"),
+        ("LEWATI", r"Nama"),
+        ("LEWATI", r"Ringkasan: BPJS"),
+        ("kirim", CODE),
+    )
+    case = only_case(hotline)
+    assert case.urgent and case.answers["card"] == "0001234567890"
+    assert case.answers["problem"] == "pbi_inactive"
+
+
+def test_child_marriage_in_lombok_this_week(client, hotline) -> None:
+    warga = Resident(client, "+6287711112222", to=MSB_NUMBER)
+    warga.script(
+        ("anak sy mau dinikahkan minggu ini", r"aman membalas"),
+        ("iya", r"setuju"),
+        ("setuju", r"keadaannya"),
+        ("1", r"Kapan rencana"),
+        ("minggu ini", r"umur anak"),
+        ("15 tahun", r"dipaksa"),
+        ("iya dipaksa", r"siapanya"),
+        ("ortu", r"Ceritakan"),
+        ("merarik kodek, diculik pacarnya", r"kelurahan/desa"),
+        ("paok motong", r"Paokmotong"),
+        ("1", r"menghubungi"),
+        ("2", r"waktu"),
+        ("siang", r"Nama"),
+        ("LEWATI", r"Perkawinan anak"),
+        ("1", r"Kode: MSB-"),
+    )
+    case = only_case(hotline)
+    assert case.site.prefix == "MSB" and case.area.name == "Paokmotong"
+    assert case.urgent
+    assert {"marriage_this_week", "under_legal_age", "forced"} <= set(case.flags)
+
+
+@pytest.mark.parametrize(
+    ("menu", "answers", "category"),
+    [
+        (
+            "5",
+            [
+                ("1 dan 3", r"Untuk siapa"),
+                ("1", r"Ceritakan"),
+                ("hilang waktu banjir", r"kelurahan"),
+            ],
+            "dokumen",
+        ),
+        (
+            "ktp",
+            [("ktp", r"Untuk siapa"), ("saya", r"Ceritakan"), ("LEWATI", r"kelurahan")],
+            "dokumen",
+        ),
+        (
+            "6",
+            [
+                ("lansia", r"Untuk siapa"),
+                ("3", r"Ceritakan"),
+                ("nenek butuh kursi roda", r"kelurahan"),
+            ],
+            "lainnya",
+        ),
+    ],
+)
+def test_documents_and_other_needs(resident: Resident, hotline, menu, answers, category) -> None:
+    resident.script(*START, ("ya", r"laporkan"), (menu, r"."), *answers)
+    resident.script(("LEWATI", r"menghubungi"), ("3", r"Nama"), ("LEWATI", r"Ringkasan"), ("1", CODE))
+    assert only_case(hotline).category == category
+
+
+def test_not_safe_stops_and_no_consent_keeps_nothing(resident: Resident, hotline) -> None:
+    resident.script(("halo", r"aman"), ("tidak", r"Hapus percakapan ini.*HALO"))
+    resident.script(("halo", r"aman"), ("ya", r"Setuju"), ("gak mau", r"tidak kami simpan.*SAPA 129"))
+    with hotline.db.session() as s:
+        assert s.scalars(select(Case)).all() == []
+        declined_run = s.scalars(select(Message).order_by(Message.id)).all()[4:8]
+        assert all(m.body == "" for m in declined_run[:3])
+
+
+def test_global_words_in_the_middle_of_a_flow(resident: Resident, hotline) -> None:
+    resident.script(*START, ("ya", r"laporkan"), ("2", r"Bantuan apa"))
+    resident.script(
+        ("BANTUAN", r"MENU mulai lagi.*Bantuan apa"),
+        ("tolong bantu saya", r"angka pilihan"),  # not a keyword: a sentence is an answer
+        ("EN", r"Language: English.*Which assistance"),
+        ("ID", r"Bahasa: Indonesia.*Bantuan apa"),
+        ("status", r"Belum ada laporan.*Bantuan apa"),
+        ("Darurat!", r"112.*mendesak.*kelurahan"),
+        ("MENU", r"mulai lagi.*laporkan"),
+        ("1", r"bahaya"),
+        ("batal", r"dibatalkan"),
+        ("hapus", r"Hapus semua data"),
+        ("tidak", r"tidak dihapus"),
+        ("berhenti", r"tidak akan mengirim pesan"),
+    )
+    with hotline.db.session() as s:
+        assert s.scalars(select(Contact)).one().stopped
+        assert s.scalars(select(Case)).all() == []
+
+
+def test_lewati_only_where_allowed_and_three_misses_offer_a_member(resident: Resident, hotline) -> None:
+    resident.script(*START, ("ya", r"laporkan"), ("1", r"bahaya"))
+    resident.script(
+        ("LEWATI", r"perlu dijawab.*bahaya"),
+        ("hmm", r"1 untuk Ya"),
+        ("entahlah", r"1 untuk Ya"),
+        ("???", r"pendamping KK menghubungi"),
+        ("ya", r"akan menghubungi Anda\. Kode: PRE-"),
+    )
+    case = only_case(hotline)
+    assert "handoff" in case.flags and case.contact_ok
+
+
+def test_status_lists_only_the_callers_own_cases(client, hotline) -> None:
+    ani, budi = Resident(client, "+6281111111111"), Resident(client, "+6282222222222")
+    for who in (ani, budi):
+        who.script(*START, ("ya", r"laporkan"), ("6", r"terkait"), ("3", r"siapa"), ("1", r"Ceritakan"))
+        who.script(
+            ("butuh bantuan", r"kelurahan"),
+            ("LEWATI", "."),
+            ("3", "."),
+            ("LEWATI", "."),
+            ("1", CODE),
+        )
+    with hotline.db.session() as s:
+        codes = {c.contact_id: c.code for c in s.scalars(select(Case))}
+    reply = ani.says("STATUS")
+    ani_code, budi_code = sorted(codes.values(), key=lambda c: c not in reply)
+    assert ani_code in reply and budi_code not in reply
+    assert "menunggu pendamping" in reply
+
+
+def test_hapus_erases_personal_data(resident: Resident, hotline) -> None:
+    resident.script(*START, ("ya", r"laporkan"), ("6", r"terkait"), ("3", r"siapa"), ("1", r"Ceritakan"))
+    resident.script(
+        ("rumah sy di jl. mawar 5, nik 7372014505800001", r"kelurahan"),
+        ("LEWATI", "."),
+        ("1", "."),
+        ("LEWATI", "."),
+        ("Siti Aminah", "."),
+        ("1", CODE),
+        ("HAPUS", r"Hapus semua data"),
+        ("ya", r"sudah dihapus"),
+    )
+    with hotline.db.session() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.answers == {} and not case.contact_ok and case.category == "lainnya"
+        contact = s.get(Contact, case.contact_id)
+        assert contact.phone is None and contact.name is None and contact.erased_at
+        bodies = [m.body for m in s.scalars(select(Message)) if m.direction == "in"]
+        assert not any("mawar" in b or "Siti" in b or "7372" in b for b in bodies)
+    assert "Belum ada laporan" in resident.says("STATUS")  # a new contact: nothing to show
+
+
+def test_a_paused_report_asks_to_continue(resident: Resident, hotline) -> None:
+    resident.script(*START, ("ya", r"laporkan"), ("2", r"Bantuan apa"))
+    real = hotline.clock
+    hotline.clock = lambda: real() + timedelta(days=2)
+    try:
+        resident.script(("pkh", r"belum selesai.*Lanjutkan"), ("1", r"Bantuan apa"), ("pkh", r"Untuk siapa"))
+    finally:
+        hotline.clock = real
+    with hotline.db.session() as s:
+        assert s.scalars(select(Conversation)).one().state == "for_whom"
