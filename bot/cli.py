@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from app import create_app
 from bot import i18n, service
@@ -62,7 +63,7 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
         "  set PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN for a real number,\n"
         "  or pass --allow-unsigned to post by hand (local only).\n"
     )
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @main.group()

@@ -7,6 +7,7 @@ message attaches the conversation with `add_model(..., initial=state)` and detac
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from flows.common import CONSENT_VERSION, FIRST
 from flows.model import DONE, Choice, Flow, Miss, Place, PlacePick, Read, Rule, Step, Text
 from flows.places import Place as Area
 from flows.places import match_places
+
+# transitions logs every state change at INFO: noise on the per-message path.
+logging.getLogger("transitions").setLevel(logging.WARNING)
 
 IDLE = "idle"  # no report in progress
 IDLE_LIMIT = timedelta(days=1)  # a report paused longer asks "continue or start again"

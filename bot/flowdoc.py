@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import i18n
 from flows import CATEGORIES, FLOWS, START, reading
-from flows.model import DONE, Flow
+from flows.model import DONE, Flow, PlacePick
 
 
 def _edges(flow: Flow) -> list[tuple[str, str, str]]:
@@ -18,6 +18,8 @@ def _edges(flow: Flow) -> list[tuple[str, str, str]]:
                 edges.append((step.name, dest or DONE, label))
         if step.skip:
             edges.append((step.name, step.skip_to or flow.following(step.name), "LEWATI"))
+        if isinstance(step.answer, PlacePick):
+            edges.append((step.name, flow.steps[flow.steps.index(step) - 1].name, "bukan"))
         edges.append((step.name, flow.following(step.name), ""))
     return edges
 
@@ -33,10 +35,12 @@ def mermaid(flow: Flow) -> str:
 
 
 def unreachable(flow: Flow) -> list[str]:
+    edges = _edges(flow)
     seen, todo = {flow.first}, [flow.first]
     while todo:
-        for _, dest, _ in (e for e in _edges(flow) if e[0] == todo.pop()):
-            if dest != DONE and dest not in seen:
+        current = todo.pop()
+        for src, dest, _ in edges:
+            if src == current and dest != DONE and dest not in seen:
                 seen.add(dest)
                 todo.append(dest)
     return [s.name for s in flow.steps if s.name not in seen]
