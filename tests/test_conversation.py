@@ -26,7 +26,7 @@ def only_case(hotline) -> Case:
 def test_kekerasan_report_end_to_end(resident: Resident, hotline, app, redis) -> None:
     resident.script(
         *START,
-        ("ok setuju", r"ingin Anda laporkan.*1\. Kekerasan.*6\. Lainnya"),
+        ("ok setuju", r"Mau lapor apa.*1\. Kekerasan.*6\. Lainnya"),
         ("1", r"bahaya sekarang"),
         ("gak", r"Siapa yang mengalami.*1\. Saya sendiri"),
         ("sy sendiri", r"umur"),
@@ -83,7 +83,7 @@ def test_danger_now_takes_the_shortest_path(resident: Resident, hotline) -> None
 def test_child_victim_is_urgent_and_sexual_violence_is_not_mediated(resident: Resident, hotline) -> None:
     resident.script(
         *START,
-        ("ya", r"laporkan"),
+        ("ya", r"lapor apa"),
         ("kekerasan", r"bahaya"),
         ("tidak", r"Siapa"),
         ("anak", r"umur"),
@@ -106,10 +106,10 @@ def test_child_victim_is_urgent_and_sexual_violence_is_not_mediated(resident: Re
 def test_bansos_report_with_nik(resident: Resident, hotline) -> None:
     resident.script(
         *START,
-        ("ya", r"laporkan"),
+        ("ya", r"lapor apa"),
         ("2", r"Bantuan apa"),
         ("pkh", r"Untuk siapa"),
-        ("keluarga", r"Siapa saja di rumah"),
+        ("keluarga", r"Ada siapa di rumah"),
         ("1 3", r"KTP dan Kartu Keluarga"),
         ("blm punya", r"NIK"),
         ("1234", r"16 angka"),
@@ -131,7 +131,7 @@ def test_bansos_report_with_nik(resident: Resident, hotline) -> None:
 def test_bpjs_needing_treatment_is_urgent(resident: Resident, hotline) -> None:
     resident.script(
         *START,
-        ("ya", r"laporkan"),
+        ("ya", r"lapor apa"),
         ("bpjs", r"Masalah BPJS"),
         ("bpjs sy nonaktif", r"Untuk siapa"),
         ("1", r"berobat sekarang"),
@@ -204,7 +204,7 @@ def test_child_marriage_in_lombok_this_week(client, hotline) -> None:
     ],
 )
 def test_documents_and_other_needs(resident: Resident, hotline, menu, answers, category) -> None:
-    resident.script(*START, ("ya", r"laporkan"), (menu, r"."), *answers)
+    resident.script(*START, ("ya", r"lapor apa"), (menu, r"."), *answers)
     resident.script(("LEWATI", r"menghubungi"), ("3", r"Nama"), ("LEWATI", r"Ringkasan"), ("1", CODE))
     assert only_case(hotline).category == category
 
@@ -219,7 +219,7 @@ def test_not_safe_stops_and_no_consent_keeps_nothing(resident: Resident, hotline
 
 
 def test_global_words_in_the_middle_of_a_flow(resident: Resident, hotline) -> None:
-    resident.script(*START, ("ya", r"laporkan"), ("2", r"Bantuan apa"))
+    resident.script(*START, ("ya", r"lapor apa"), ("2", r"Bantuan apa"))
     resident.script(
         ("BANTUAN", r"MENU mulai lagi.*Bantuan apa"),
         ("tolong bantu saya", r"angka pilihan"),  # not a keyword: a sentence is an answer
@@ -227,7 +227,7 @@ def test_global_words_in_the_middle_of_a_flow(resident: Resident, hotline) -> No
         ("ID", r"Bahasa: Indonesia.*Bantuan apa"),
         ("status", r"Belum ada laporan.*Bantuan apa"),
         ("Darurat!", r"112.*mendesak.*kelurahan"),
-        ("MENU", r"mulai lagi.*laporkan"),
+        ("MENU", r"mulai lagi.*lapor apa"),
         ("1", r"bahaya"),
         ("batal", r"dibatalkan"),
         ("hapus", r"Hapus semua data"),
@@ -240,7 +240,7 @@ def test_global_words_in_the_middle_of_a_flow(resident: Resident, hotline) -> No
 
 
 def test_lewati_only_where_allowed_and_three_misses_offer_a_member(resident: Resident, hotline) -> None:
-    resident.script(*START, ("ya", r"laporkan"), ("1", r"bahaya"))
+    resident.script(*START, ("ya", r"lapor apa"), ("1", r"bahaya"))
     resident.script(
         ("LEWATI", r"perlu dijawab.*bahaya"),
         ("hmm", r"1 untuk Ya"),
@@ -255,7 +255,7 @@ def test_lewati_only_where_allowed_and_three_misses_offer_a_member(resident: Res
 def test_status_lists_only_the_callers_own_cases(client, hotline) -> None:
     ani, budi = Resident(client, "+6281111111111"), Resident(client, "+6282222222222")
     for who in (ani, budi):
-        who.script(*START, ("ya", r"laporkan"), ("6", r"terkait"), ("3", r"siapa"), ("1", r"Ceritakan"))
+        who.script(*START, ("ya", r"lapor apa"), ("6", r"terkait"), ("3", r"siapa"), ("1", r"Ceritakan"))
         who.script(
             ("butuh bantuan", r"kelurahan"),
             ("LEWATI", "."),
@@ -272,7 +272,7 @@ def test_status_lists_only_the_callers_own_cases(client, hotline) -> None:
 
 
 def test_hapus_erases_personal_data(resident: Resident, hotline) -> None:
-    resident.script(*START, ("ya", r"laporkan"), ("6", r"terkait"), ("3", r"siapa"), ("1", r"Ceritakan"))
+    resident.script(*START, ("ya", r"lapor apa"), ("6", r"terkait"), ("3", r"siapa"), ("1", r"Ceritakan"))
     resident.script(
         ("rumah sy di jl. mawar 5, nik 7372014505800001", r"kelurahan"),
         ("LEWATI", "."),
@@ -294,7 +294,7 @@ def test_hapus_erases_personal_data(resident: Resident, hotline) -> None:
 
 
 def test_a_paused_report_asks_to_continue(resident: Resident, hotline) -> None:
-    resident.script(*START, ("ya", r"laporkan"), ("2", r"Bantuan apa"))
+    resident.script(*START, ("ya", r"lapor apa"), ("2", r"Bantuan apa"))
     real = hotline.clock
     hotline.clock = lambda: real() + timedelta(days=2)
     try:

@@ -1,0 +1,38 @@
+"""SMS segments a resident's phone receives for a complete Kekerasan report (GSM-7: 160 chars
+in one segment, 153 per part when longer).
+
+    .venv/bin/python bench/segments.py
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.scripts import KEKERASAN  # noqa: E402
+from bot.engine import ENGINE, Context, Conv, Inbound  # noqa: E402
+from bot.i18n import render  # noqa: E402
+from flows.places import Place  # noqa: E402
+from flows.reading import gsm7, sms_segments  # noqa: E402
+
+
+def main() -> None:
+    conv = Conv()
+    ctx = Context(datetime.now(UTC), [Place(1, "Lompoe", "Bacukiki")])
+    for locale in ("id", "en"):
+        conv, total = Conv(locale=locale), 0
+        print(f"\n{locale}: message sent -> reply chars, segments")
+        for text in KEKERASAN:
+            reply = render(ENGINE.step(conv, Inbound(text), ctx).replies, conv.locale)
+            reply = reply.replace("{code}", "PRE-7K3QX")
+            n = sms_segments(reply)
+            total += n
+            print(f"  {text[:28]:<30} {len(reply):4d} chars {n} seg{'' if gsm7(reply) else ' (UCS-2!)'}")
+        print(f"{locale}: {len(KEKERASAN)} replies, {total} SMS segments in all")
+
+
+if __name__ == "__main__":
+    main()
