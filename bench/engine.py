@@ -1,23 +1,19 @@
 """Per-message cost of the engine: the shared Machine per flow (what runs) against building a
 transitions Machine for every message (what DESIGN.md warns against).
 
-    .venv/bin/python bench/engine.py
+    .venv/bin/python -m bench.engine
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.scripts import KEKERASAN  # noqa: E402
-from bot import engine  # noqa: E402
-from bot.engine import ENGINE, Context, Conv, Inbound  # noqa: E402
-from flows import FLOWS  # noqa: E402
-from flows.places import Place  # noqa: E402
+from bench.scripts import KEKERASAN
+from bot import engine
+from bot.engine import ENGINE, Context, Conv, Inbound
+from flows import FLOWS
+from flows.places import Place
 
 PLACES = [Place(1, "Lompoe", "Bacukiki"), Place(2, "Lemoe", "Bacukiki"), Place(3, "Lakessi", "Soreang")]
 ROUNDS = 300

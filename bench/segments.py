@@ -1,22 +1,18 @@
 """SMS segments a resident's phone receives for a complete Kekerasan report (GSM-7: 160 chars
 in one segment, 153 per part when longer).
 
-    .venv/bin/python bench/segments.py
+    .venv/bin/python -m bench.segments
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.scripts import KEKERASAN  # noqa: E402
-from bot.engine import ENGINE, Context, Conv, Inbound  # noqa: E402
-from bot.i18n import render  # noqa: E402
-from flows.places import Place  # noqa: E402
-from flows.reading import gsm7, sms_segments  # noqa: E402
+from bench.scripts import KEKERASAN
+from bot.engine import ENGINE, Context, Conv, Inbound
+from bot.i18n import render
+from flows.places import Place
+from flows.reading import gsm7, sms_segments
 
 
 def main() -> None:
