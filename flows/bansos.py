@@ -6,7 +6,11 @@ from flows.model import Choice, Flow, Nik, Option, Step, Text, YesNo, when
 FOR_WHOM = Choice(
     (
         Option("self", "opt.for.self", ("saya", "saya sendiri", "aku")),
-        Option("household", "opt.for.household", ("keluarga", "serumah", "keluarga saya")),
+        Option(
+            "household",
+            "opt.for.household",
+            ("keluarga", "serumah", "anak", "suami", "istri", "ibu", "bapak", "orang tua", "nenek"),
+        ),
         Option("other", "opt.for.other", ("orang lain", "tetangga", "lainnya")),
     )
 )

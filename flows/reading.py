@@ -1,109 +1,37 @@
-"""Reading answers the way people type them: numbers, number words, yes/no variants, option
-words, several choices, common abbreviations. Pure functions; no I/O."""
+"""Reading answers the way residents type them: informal Bahasa Indonesia, abbreviations,
+numbers as digits or words, typos. Pure functions, no I/O; every reader returns None for
+"not understood" so the caller can hint and ask again instead of guessing.
+
+Every regex here is linear (no nested or overlapping quantifiers that can backtrack), because
+any inbound message, up to 10,000 characters of anything, reaches these functions.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
+# Whole-word expansions. "kk" is deliberately absent: it means both "kakak" and Kartu Keluarga.
 ABBREVIATIONS = {
-    "sy": "saya",
-    "sya": "saya",
-    "aq": "aku",
-    "yg": "yang",
-    "dgn": "dengan",
-    "dg": "dengan",
-    "tlg": "tolong",
-    "udh": "sudah",
-    "udah": "sudah",
-    "sdh": "sudah",
-    "blm": "belum",
-    "blom": "belum",
-    "skrg": "sekarang",
-    "skg": "sekarang",
-    "rmh": "rumah",
-    "ortu": "orang tua",
-    "tdk": "tidak",
-    "gak": "tidak",
-    "ga": "tidak",
-    "gk": "tidak",
-    "nggak": "tidak",
-    "ngga": "tidak",
-    "enggak": "tidak",
-    "engga": "tidak",
-    "ndak": "tidak",
-    "kpd": "kepada",
-    "utk": "untuk",
-    "untk": "untuk",
-    "krn": "karena",
-    "jg": "juga",
-    "aja": "saja",
-    "lg": "lagi",
-    "dr": "dari",
-    "sm": "sama",
-    "tp": "tapi",
-    "org": "orang",
-    "thn": "tahun",
-    "th": "tahun",
-    "bln": "bulan",
-    "mgg": "minggu",
-    "mingu": "minggu",
-    "bgt": "banget",
-    "anak2": "anak anak",
+    "sy": "saya", "sya": "saya", "aq": "aku", "yg": "yang", "dgn": "dengan", "dg": "dengan",
+    "tlg": "tolong", "udh": "sudah", "udah": "sudah", "sdh": "sudah", "blm": "belum",
+    "blom": "belum", "skrg": "sekarang", "skg": "sekarang", "rmh": "rumah", "ortu": "orang tua",
+    "tdk": "tidak", "gak": "tidak", "ga": "tidak", "gk": "tidak", "nggak": "tidak",
+    "ngga": "tidak", "enggak": "tidak", "engga": "tidak", "ndak": "tidak", "nda": "tidak",
+    "tak": "tidak", "kagak": "tidak", "gpp": "tidak apa apa", "bgt": "banget", "kpd": "kepada",
+    "utk": "untuk", "untk": "untuk", "krn": "karena", "jg": "juga", "aja": "saja", "lg": "lagi",
+    "dr": "dari", "sm": "sama", "tp": "tapi", "org": "orang", "thn": "tahun", "th": "tahun",
+    "bln": "bulan", "mgg": "minggu", "mingu": "minggu", "hr": "hari", "kmrn": "kemarin",
+    "bsk": "besok", "td": "tadi", "msh": "masih", "jd": "jadi", "dpt": "dapat", "bkn": "bukan",
+    "jgn": "jangan", "bpk": "bapak", "nmr": "nomor", "nomer": "nomor", "tau": "tahu",
+    "klo": "kalau", "kalo": "kalau", "mw": "mau", "sblm": "sebelum", "pny": "punya",
 }
-NUMBER_WORDS = {
-    "satu": 1,
-    "pertama": 1,
-    "dua": 2,
-    "kedua": 2,
-    "tiga": 3,
-    "ketiga": 3,
-    "empat": 4,
-    "keempat": 4,
-    "lima": 5,
-    "kelima": 5,
-    "enam": 6,
-    "keenam": 6,
-    "tujuh": 7,
-    "ketujuh": 7,
-    "delapan": 8,
-    "sembilan": 9,
-    "sepuluh": 10,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-}
-LEADING = {"no", "nomor", "nmr", "pilih", "pilihan", "yang", "angka", "opsi", "jawab"}
-YES = {
-    "1",
-    "ya",
-    "iya",
-    "y",
-    "ok",
-    "oke",
-    "okey",
-    "okay",
-    "betul",
-    "benar",
-    "bener",
-    "setuju",
-    "boleh",
-    "aman",
-    "yes",
-    "sudah",
-    "yup",
-    "yoi",
-    "mau",
-    "yaa",
-    "iyaa",
-    "iye",
-    "sip",
-}
-NO = {"2", "tidak", "bukan", "belum", "jangan", "no", "n", "nope", "tak"}
-WORDS = {
+
+GLOBAL_WORDS = {
     "DARURAT": ("darurat", "emergency", "sos"),
     "BATAL": ("batal", "batalkan", "cancel"),
     "MENU": ("menu", "ulang", "mulai", "mulai lagi", "mulai baru", "restart", "start"),
@@ -113,207 +41,305 @@ WORDS = {
     "EN": ("en", "english", "inggris"),
     "ID": ("id", "indonesia", "bahasa indonesia", "bahasa"),
     "BERHENTI": ("berhenti", "stop", "unsubscribe"),
-    "LEWATI": ("lewati", "lewat", "skip", "lanjut", "-"),
+    "LEWATI": ("lewati", "lewat", "skip", "lanjut"),
 }
-CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\ufeff]")
-NON_WORD = re.compile(r"[^\w]+")
-MAX_READ = 400  # answers are short; a long text is never read past this for choices
 
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+NUMBER_WORDS = {
+    "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7,
+    "delapan": 8, "sembilan": 9, "sepuluh": 10, "pertama": 1, "kesatu": 1, "kedua": 2,
+    "ketiga": 3, "keempat": 4, "kelima": 5, "keenam": 6, "ketujuh": 7, "kedelapan": 8,
+    "kesembilan": 9, "kesepuluh": 10,
+}
+# "pilih 2", "no 2": a number after these is a choice even inside a sentence.
+CHOICE_PREFIXES = frozenset({"no", "nomor", "pilih", "pilihan", "angka", "opsi"})
+# Words around a number that do not change it ("saya mau yang ke 2 kak").
+FILLERS = CHOICE_PREFIXES | {
+    "yang", "ke", "saya", "aku", "mau", "saja", "ya", "yah", "kak", "kakak", "mbak", "mba",
+    "bu", "pak", "mas", "bang", "min", "admin", "dong", "deh", "sih", "nih", "lah", "itu",
+    "jawaban", "jawabannya", "pilihannya",
+}
+JOINERS = frozenset({"dan", "serta", "sama", "juga", "atau", "plus", "dengan"})
+ALL_WORDS = frozenset({"semua", "semuanya", "seluruhnya", "all"})
+
+YES = ("ya", "iya", "iyah", "y", "yes", "yep", "yup", "yoi", "yeah", "ok", "oke", "okey", "okay",
+       "okeh", "sip", "siap", "betul", "benar", "bener", "bnr", "setuju", "boleh", "aman", "sudah",
+       "mau", "bisa", "baik", "yaudah", "yasudah", "silakan", "silahkan", "tentu")
+NO = ("tidak", "tdk", "gak", "ga", "gk", "nggak", "ngga", "enggak", "engga", "ndak", "nda", "tak",
+      "kagak", "ogah", "bukan", "belum", "blm", "jangan", "jgn", "no", "nope", "n")
+NEGATORS = ("tidak", "bukan", "belum", "jangan", "kurang")  # + a yes word: "tidak aman" is no
+OK_PHRASES = ("tidak apa apa", "tidak papa", "tidak masalah")  # "it's fine" means yes
+UNSURE = ("tidak tahu", "belum tahu", "kurang tahu", "tidak yakin", "belum yakin", "kurang yakin",
+          "tidak pasti", "belum pasti", "entah", "entahlah", "mungkin", "ragu", "bingung", "maybe")
+BUT = ("tapi", "tetapi", "namun", "cuma", "cuman", "kecuali", "but")  # "ya tapi ..." is unclear
+LEADING = ("saya", "aku", "kami", "sekarang", "kok", "sih", "dong", "deh", "kak", "kakak", "mbak",
+           "mba", "bu", "pak", "mas", "bang", "min", "oh", "eh", "hm", "wah", "alhamdulillah")
+
+AGE_UNITS = {"tahun": 1, "bulan": 12, "minggu": 52, "hari": 365}  # divisor to whole years
+DIGIT_WORDS = {w: n for w, n in NUMBER_WORDS.items() if n < 10 and not w.startswith("ke")}
+DIGIT_WORDS["nol"] = 0
+WHOLE_WORDS = {"sepuluh": 10, "sebelas": 11, "seratus": 100}
+SCALES = {"belas": 0, "puluh": 10, "ratus": 100}  # "belas" adds ten instead of multiplying
+
+PROVINCES = frozenset(
+    [*range(11, 20), 21, *range(31, 37), *range(51, 54), *range(61, 66), *range(71, 77), 81, 82,
+     *range(91, 98)]
 )
-GSM7_EXT = set("^{}\\[~]|€\f")
+
+GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = frozenset("\f^{}\\[~]|€")  # sent as ESC + char: two septets each
+
+FUZZY_SCORE = 85  # rapidfuzz ratio: one dropped/extra letter in a 5-letter word, not a swap
+FUZZY_MAX_TOKENS = 12  # choice answers are short; fuzzy-reading a story invents answers
+
+# Line breaks and tabs become whitespace rather than vanishing and gluing words together.
+_WHITESPACE = str.maketrans({"\r": "\n", "\t": " ", "\v": "\n", "\f": "\n", "\x85": "\n",
+                             "\u2028": "\n", "\u2029": "\n"})
+# C0/C1 controls except \n, lone surrogates (unencodable), zero-width spaces that split keywords.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u200b\u2060\ufeff]")
+_NON_WORD = re.compile(r"[\W_]+")
+_REDUPLICATION = re.compile(r"([^\W\d_]{3,})2")  # "anak2" is "anak anak"
+_DIGIT_EDGE = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")  # "17th", "no1"
+_DASHES = re.compile(r"[-\u2010-\u2015\u2212\s]+")
+_DIGIT_GROUP = re.compile(r"[0-9](?:[\s.\-]*[0-9])*")
+_FRACTION = re.compile(r"(?<=[0-9])[.,][0-9]+")  # "1,5 tahun": whole years only
+_REPEATS = re.compile(r"(.)\1+")
+_EMOJI_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\\s]")
 
 
 def clean(text: str) -> str:
-    return CONTROL.sub("", unicodedata.normalize("NFKC", text or "")).strip()
+    """NFKC, no control characters except newline, stripped. Never raises; emoji stay."""
+    if not isinstance(text, str):  # a malformed form post may hand us None
+        return ""
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").translate(_WHITESPACE))
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def norm(text: str) -> str:
-    words = NON_WORD.sub(" ", clean(text).casefold()).split()
-    return " ".join(ABBREVIATIONS.get(w, w) for w in words)
+    """Lower case, abbreviations spelled out, punctuation and emoji gone, single spaces."""
+    out: list[str] = []
+    for token in _NON_WORD.sub(" ", clean(text).casefold()).split():
+        redup = _REDUPLICATION.fullmatch(token)
+        if redup and redup[1] not in FILLERS:  # "pilih2" is "pilih 2", not "pilih pilih"
+            parts = [redup[1], redup[1]]
+        else:
+            parts = _DIGIT_EDGE.sub(" ", token).split()
+        out.extend(ABBREVIATIONS.get(p, p) for p in parts)
+    return " ".join(out)
 
 
-_WORD_INDEX = {norm(v) or v: k for k, vs in WORDS.items() for v in vs}
+@lru_cache(maxsize=4096)
+def _words(phrase: str) -> tuple[str, ...]:
+    return tuple(norm(phrase).split())
+
+
+_GLOBAL = {" ".join(_words(v)): word for word, vs in GLOBAL_WORDS.items() for v in vs}
 
 
 def global_word(text: str) -> str | None:
-    raw = clean(text)
-    if len(raw) > 40:
-        return None
-    if raw == "-":
-        return "LEWATI"
-    return _WORD_INDEX.get(norm(raw))
+    """The command a message is, if the whole message is one; "tolong bantu saya" is not."""
+    normed = norm(text)
+    if not normed:
+        return "LEWATI" if _DASHES.fullmatch(clean(text)) else None
+    return _GLOBAL.get(normed)
 
 
-def _numbers(words: list[str]) -> list[int] | None:
-    """Every word a number (digits or number words), ignoring 'dan', commas and leading words."""
-    found = []
-    for w in words:
-        if w in ("dan", "and", "sama", "atau", "juga", "&"):
-            continue
-        if w.isdigit() and len(w) <= 3:
-            found.append(int(w))
-        elif w in NUMBER_WORDS:
-            found.append(NUMBER_WORDS[w])
-        elif w in LEADING:
-            continue
-        else:
-            return None
-    return found or None
+def _squeeze(word: str) -> str:
+    return _REPEATS.sub(r"\1", word)  # "iyaaa", "gakkk", "okee"
 
 
-def _longest_mention(text: str, phrases: Iterable[str]) -> int:
-    """Length of the longest phrase found in the text as whole words (0: none)."""
-    padded = f" {text} "
-    return max((len(p) for p in map(norm, phrases) if p and f" {p} " in padded), default=0)
+def _squeezed(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(_squeeze(w) for w in words)
 
 
-def _mentions(text: str, phrases: Iterable[str]) -> bool:
-    return _longest_mention(text, phrases) > 0
-
-
-def _fuzzy(words: list[str], phrases: Iterable[str]) -> bool:
-    for phrase in phrases:
-        p = norm(phrase)
-        if len(p) >= 5 and " " not in p and any(len(w) >= 5 and fuzz.ratio(w, p) >= 85 for w in words):
-            return True
-    return False
-
-
-def _matching(text: str, options: Sequence[Sequence[str]]) -> list[int]:
-    lengths = [_longest_mention(text, words) for words in options]
-    hits = [i for i, n in enumerate(lengths) if n]
-    if not hits:
-        ws = text.split()
-        hits = [i for i, words in enumerate(options) if _fuzzy(ws, words)]
-    return hits
-
-
-def _best(text: str, options: Sequence[Sequence[str]], hits: list[int]) -> int | None:
-    """Several options named: the one named by the longest phrase ("orang tua" over "tua")."""
-    lengths = {i: _longest_mention(text, options[i]) for i in hits}
-    top = max(lengths.values())
-    best = [i for i, n in lengths.items() if n == top]
-    return best[0] if len(best) == 1 else None
-
-
-def read_choice(text: str, options: Sequence[Sequence[str]]) -> int | None:
-    t = norm(text[:MAX_READ])
-    if not t:
-        return None
-    nums = _numbers(t.split())
-    if nums is not None:
-        return nums[0] - 1 if len(set(nums)) == 1 and 1 <= nums[0] <= len(options) else None
-    hits = _matching(t, options)
-    if len(hits) > 1:
-        return _best(t, options, hits)
-    return hits[0] if hits else None
-
-
-def read_choices(text: str, options: Sequence[Sequence[str]]) -> list[int] | None:
-    t = norm(text[:MAX_READ])
-    if not t:
-        return None
-    if t in ("semua", "semuanya", "all"):
-        return list(range(len(options)))
-    words = t.split()
-    if len(options) < 10 and len(words) == 1 and words[0].isdigit() and len(words[0]) > 1:
-        words = list(words[0])  # "13" means 1 and 3
-    nums = _numbers(words)
-    if nums is not None:
-        if all(1 <= n <= len(options) for n in nums):
-            return sorted({n - 1 for n in nums})
-        return None
-    hits = _matching(t, options)
-    return hits or None
+_YES, _NO, _NEGATORS, _BUT, _LEADING = map(_squeezed, (YES, NO, NEGATORS, BUT, LEADING))
+_OK_PHRASES = {tuple(_squeeze(w) for w in p.split()) for p in OK_PHRASES}
+_UNSURE = [f" {_squeeze(p)} " for p in UNSURE]
 
 
 def read_yes_no(text: str) -> bool | None:
-    t = norm(text[:MAX_READ])
-    if not t:
+    """True/False when the answer starts with a clear yes or no and says nothing contrary."""
+    tokens = [_squeeze(t) for t in norm(text).split()]
+    if not tokens:
+        mark = _EMOJI_MODIFIERS.sub("", clean(text))  # a thumbs-up is a common reply
+        return True if mark and set(mark) <= {"👍", "👌"} else False if mark == "👎" else None
+    joined = f" {' '.join(tokens)} "
+    if any(p in joined for p in _UNSURE) or _BUT.intersection(tokens):
         return None
-    words = t.split()
-    if words[0] in NO or words[0] == "tidak":
-        return False
-    if words[0] in YES:
-        return True
-    return None
+    first = next((i for i, t in enumerate(tokens) if t not in _LEADING), len(tokens))
+    votes: list[tuple[int, bool]] = []
+    i = first
+    if i < len(tokens) and tokens[i] in ("1", "2"):  # "1 Ya / 2 Tidak" menus
+        votes.append((i, tokens[i] == "1"))
+        i += 1
+    while i < len(tokens):
+        ok = next((p for p in _OK_PHRASES if tuple(tokens[i : i + len(p)]) == p), None)
+        if ok:
+            votes.append((i, True))
+            i += len(ok)
+        elif tokens[i] in _NEGATORS and i + 1 < len(tokens) and tokens[i + 1] in _YES:
+            votes.append((i, False))  # "tidak aman", "belum setuju", "gak mau"
+            i += 2
+        else:
+            if tokens[i] in _YES or tokens[i] in _NO:
+                votes.append((i, tokens[i] in _YES))
+            i += 1
+    answers = {v for _, v in votes}
+    # The answer must come first: "dia tidak pulang" is a story, not a "no".
+    if not votes or votes[0][0] != first or len(answers) != 1:
+        return None
+    return answers.pop()
+
+
+def _number(token: str) -> int | None:
+    if token.isascii() and token.isdigit():
+        return int(token) if len(token) <= 4 else 0  # a long digit run is never a valid option
+    return NUMBER_WORDS.get(token)
+
+
+def _option_hits(tokens: list[str], options: Sequence[Sequence[str]]) -> tuple[set[int], set[int]]:
+    """Options named by their words in tokens, and the token positions those words cover.
+
+    A phrase inside a longer phrase of another option does not count ("anak saya" names the
+    child, not "saya"); typos are forgiven only in short answers and words of 5+ letters."""
+    where: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens):
+        where.setdefault(token, []).append(i)
+    found: list[tuple[int, int, int]] = []  # (length, start, option)
+    for option, phrases in enumerate(options):
+        for words in {_words(p) for p in phrases}:
+            for i in where.get(words[0], ()) if words else ():
+                if tuple(tokens[i : i + len(words)]) == words:
+                    found.append((len(words), i, option))
+    owner: dict[int, tuple[int, int]] = {}  # position -> (length, option) of its longest hit
+    hits: set[int] = set()
+    for length, start, option in sorted(found, reverse=True):
+        span = range(start, start + length)
+        if all(p in owner and owner[p][0] > length and owner[p][1] != option for p in span):
+            continue
+        hits.add(option)
+        for p in span:
+            owner.setdefault(p, (length, option))
+    covered = set(owner)
+    if len(tokens) <= FUZZY_MAX_TOKENS:
+        for option, phrases in enumerate(options):
+            for words in {_words(p) for p in phrases}:
+                phrase = " ".join(words)
+                for i in range(len(tokens) - len(words) + 1) if len(phrase) >= 5 else ():
+                    span = range(i, i + len(words))
+                    window = " ".join(tokens[i : i + len(words)])
+                    if covered.isdisjoint(span) and fuzz.ratio(window, phrase) >= FUZZY_SCORE:
+                        hits.add(option)
+                        covered.update(span)
+    return hits, covered
+
+
+def read_choice(text: str, options: Sequence[Sequence[str]]) -> int | None:
+    """0-based index of the one option picked by number ("1.", "no 1", "satu") or by its words."""
+    tokens = norm(text).split()
+    numbers = [(i, n) for i, t in enumerate(tokens) if (n := _number(t)) is not None]
+    values = {n for _, n in numbers}
+    explicit = {n for i, n in numbers if i and tokens[i - 1] in CHOICE_PREFIXES}
+
+    def pick(n: int) -> int | None:
+        return n - 1 if 1 <= n <= len(options) else None
+
+    if len(values) == 1 and all(t in FILLERS or _number(t) is not None for t in tokens):
+        return pick(values.pop())  # "1", "(1)", "no. 1", "saya pilih yang ke 2"
+    if explicit:
+        return pick(explicit.pop()) if len(explicit) == 1 else None  # "kalau gitu nomor 2"
+    words = [t for t in tokens if _number(t) is None]
+    hits, _ = _option_hits(words, options)
+    if numbers and numbers[0][0] == 0:  # "1. Fisik" copied from the menu: number and word agree
+        return pick(numbers[0][1]) if len(values) == 1 and hits == {numbers[0][1] - 1} else None
+    return hits.pop() if len(hits) == 1 else None
+
+
+def read_choices(text: str, options: Sequence[Sequence[str]]) -> list[int] | None:
+    """Several options: "1,3", "1 dan 3", "13", "fisik dan seksual", "semua". Sorted, 0-based."""
+    tokens = norm(text).split()
+    content = [t for t in tokens if t not in FILLERS and t not in JOINERS]
+    if content and all(t in ALL_WORDS for t in content):
+        return list(range(len(options)))
+    hits, covered = _option_hits(tokens, options)
+    numbers: list[int] = []
+    loose = False  # a word that is neither a number, an option nor glue: numbers may be counts
+    for i, token in enumerate(tokens):
+        if token.isascii() and token.isdigit() and len(token) > 1 and len(options) < 10:
+            numbers.extend(int(d) for d in token)  # "13" is 1 and 3 when there is no option 13
+        elif (n := _number(token)) is not None:
+            numbers.append(n)
+        elif i not in covered and token not in FILLERS and token not in JOINERS:
+            loose = True
+    if numbers and not loose:  # "dipukul 3 kali" names kind 1, not kind 3
+        if not all(1 <= n <= len(options) for n in numbers):
+            return None
+        hits.update(n - 1 for n in numbers)
+    return sorted(hits) or None
+
+
+def _spelled_number(tokens: list[str], i: int) -> tuple[int, int]:
+    """The number spelled from tokens[i] ("dua puluh satu") and the index after it."""
+    total, current = 0, None
+    while i < len(tokens):
+        word = tokens[i]
+        if word in DIGIT_WORDS and current is None:
+            current = DIGIT_WORDS[word]
+        elif word in WHOLE_WORDS and current is None and not total:
+            total = WHOLE_WORDS[word]
+        elif word in SCALES and current is not None:
+            total += current + 10 if word == "belas" else current * SCALES[word]
+            current = None
+        else:
+            break
+        i += 1
+    return total + (current or 0), i
 
 
 def read_age(text: str) -> int | None:
-    t = norm(text[:MAX_READ])
-    months = "bulan" in t.split()
-    m = re.search(r"\d+", t)
-    if m:
-        age = int(m.group())
-    else:
-        age = _number_words(t.split())
-        if age is None:
-            return None
-    if months:
-        age //= 12
+    """Age in whole years: "15", "umur 15 thn", "lima belas", "17th"; "6 bln" is 0."""
+    tokens = norm(_FRACTION.sub("", clean(text))).split()
+    found: list[tuple[int, str | None]] = []  # (number, unit written after it)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.isascii() and token.isdigit():
+            value, i = (int(token) if len(token) <= 3 else 999), i + 1
+        elif token in DIGIT_WORDS or token in WHOLE_WORDS:
+            value, i = _spelled_number(tokens, i)
+        else:
+            i += 1
+            continue
+        unit = tokens[i] if i < len(tokens) and tokens[i] in AGE_UNITS else None
+        found.append((value, unit))
+    if len(found) > 1:  # "15 tahun 6 bulan": the years; "15 atau 16": unclear
+        found = [f for f in found if f[1] == "tahun"]
+    if len(found) != 1:
+        return None
+    value, unit = found[0]
+    age = value // AGE_UNITS[unit or "tahun"]
     return age if 0 <= age <= 120 else None
 
 
-def _number_words(words: list[str]) -> int | None:
-    units = {k: v for k, v in NUMBER_WORDS.items() if not k.startswith("ke") and v < 10}
-    units["sebelas"] = 11
-    total, seen = 0, False
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if w in units:
-            value = units[w]
-            if i + 1 < len(words) and words[i + 1] == "puluh":
-                total += value * 10
-                i += 1
-            elif i + 1 < len(words) and words[i + 1] == "belas":
-                total += value + 10
-                i += 1
-            else:
-                total += value
-            seen = True
-        elif w == "sepuluh":
-            total, seen = total + 10, True
-        elif w == "sebelas" or (w.startswith("se") and w[2:] in ("belas",)):
-            total, seen = total + 11, True
-        elif seen:
-            break
-        i += 1
-    return total if seen else None
+def _digit_run(text: str) -> str | None:
+    """The one group of digits in text, separators (spaces, dots, dashes) removed."""
+    groups = _DIGIT_GROUP.findall(clean(text))
+    return re.sub(r"[^0-9]", "", groups[0]) if len(groups) == 1 else None
 
 
 def read_digits(text: str, length: int) -> str | None:
-    digits = re.sub(r"[\s.\-]", "", clean(text))
-    return digits if digits.isdigit() and len(digits) == length else None
-
-
-PROVINCES = {
-    11,
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    19,
-    21,
-    *range(31, 37),
-    51,
-    52,
-    53,
-    *range(61, 66),
-    *range(71, 77),
-    81,
-    82,
-    *range(91, 98),
-}
+    """Exactly `length` digits, as in "0001 2345 67890" or "nik: 7372-0145-..."."""
+    digits = _digit_run(text)
+    return digits if digits is not None and len(digits) == length else None
 
 
 def check_nik(text: str) -> tuple[str | None, str | None]:
+    """(nik, None) if plausible, else (None, "length" | "region" | "date").
+
+    Structure: province (2), regency (2), district (2), DDMMYY of birth (women: day + 40), serial.
+    """
     nik = read_digits(text, 16)
     if nik is None:
         return None, "length"
@@ -326,16 +352,29 @@ def check_nik(text: str) -> tuple[str | None, str | None]:
 
 
 def gsm7(text: str) -> bool:
-    return all(c in GSM7_BASIC or c in GSM7_EXT for c in text)
+    """True if text can go as GSM-7 SMS; one other character makes every part UCS-2 (70 chars)."""
+    return all(c in GSM_BASIC or c in GSM_EXTENSION for c in text)
 
 
 def sms_segments(text: str) -> int:
+    """SMS parts text costs; 0 for empty text. A character's units never straddle two parts."""
+    if not text:
+        return 0
     if gsm7(text):
-        units = sum(2 if c in GSM7_EXT else 1 for c in text)
-        return 1 if units <= 160 else -(-units // 153)
-    units = len(text.encode("utf-16-le")) // 2
-    return 1 if units <= 70 else -(-units // 67)
+        units, single, part = [2 if c in GSM_EXTENSION else 1 for c in text], 160, 153
+    else:  # UCS-2 counts UTF-16 code units: emoji outside the BMP take two
+        units, single, part = [2 if ord(c) > 0xFFFF else 1 for c in text], 70, 67
+    if sum(units) <= single:
+        return 1
+    parts, used = 1, 0
+    for u in units:
+        if used + u > part:
+            parts, used = parts + 1, 0
+        used += u
+    return parts
 
 
 def contains_phrase(text: str, phrases: Iterable[str]) -> bool:
-    return _mentions(norm(text[:2000]), phrases)
+    """True if any phrase occurs in text as whole words, both normalised ("lapor kdrt")."""
+    haystack = f" {norm(text)} "
+    return any(f" {p} " in haystack for p in map(" ".join, map(_words, phrases)) if p)

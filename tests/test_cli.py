@@ -1,0 +1,109 @@
+"""The `hotline` command as an operator uses it."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import func, inspect, select
+
+from app import create_app
+from bot import i18n
+from bot.cli import main
+from bot.queue import LocalQueue
+from storage.db import Database
+from storage.models import Area, Base, CaseEvent, Outbox, Site
+
+
+def run(tmp_path: Path, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "TWILIO_AUTH_TOKEN": ""}
+    return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
+
+
+def test_db_upgrade_builds_the_schema_the_models_describe(tmp_path: Path) -> None:
+    assert run(tmp_path, "db", "upgrade").exit_code == 0
+    db = Database(f"sqlite:///{tmp_path / 'cli.db'}")
+    tables = set(inspect(db.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables and "alembic_version" in tables
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_sites_load_reports_the_line_and_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "sites.toml"
+    bad.write_text(
+        '[[site]]\nprefix = "PRE"\nname = "X"\ntimezone = "Asia/Nowhere"\n\n[[site.area]]\nname = "Lompoe"\n',
+        encoding="utf-8",
+    )
+    result = run(tmp_path, "sites", "load", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}:4:" in result.output and "Asia/Nowhere" in result.output
+
+
+def test_sites_load_and_list(tmp_path: Path) -> None:
+    result = run(tmp_path, "sites", "load", str(Path(__file__).parent.parent / "sites.toml"))
+    assert result.exit_code == 0 and "loaded 2 sites, 32 areas" in result.output
+    listing = run(tmp_path, "sites", "list").output
+    assert "PRE  Kota Parepare" in listing and "73.72.01.1004" in listing and "Paokmotong" in listing
+    db = Database(f"sqlite:///{tmp_path / 'cli.db'}")
+    with db.session() as s:
+        assert s.scalar(select(func.count(Site.id))) == 2
+        assert s.scalar(select(func.count(Area.id))) == 32
+
+
+def test_chat_goes_through_the_same_path_and_runs_jobs_in_process(tmp_path: Path) -> None:
+    script = "\n".join(
+        ["halo", "ya", "ya", "dokumen", "akta", "anak", "LEWATI", "lemoe", "1", "3", "LEWATI", "1", "STATUS"]
+    )
+    result = run(tmp_path, "chat", "--from", "081234567890", input=script + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Kode: PRE-" in result.output and "Laporan Anda:" in result.output
+    db = Database(f"sqlite:///{tmp_path / 'cli.db'}")
+    with db.session() as s:  # the in-process queue ran the assignment job
+        assert s.scalars(select(Outbox)).one().done_at is not None
+        assert [e.kind for e in s.scalars(select(CaseEvent))] == ["submitted", "awaiting_member"]
+
+
+def test_translate_extract_update_compile_round_trip(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for locale in i18n.LOCALES:  # work on a copy of the catalogs
+        target = i18n.po_path(locale, tmp_path)
+        target.parent.mkdir(parents=True)
+        target.write_bytes(i18n.po_path(locale).read_bytes())
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    pot = i18n.extract(tmp_path)
+    assert 'msgid "ask.k.danger"' in pot.read_text(encoding="utf-8")
+    i18n.update(tmp_path)
+    for locale in i18n.LOCALES:  # nothing lost or added by the merge
+        assert _messages(i18n.po_path(locale, tmp_path)) == _messages(i18n.po_path(locale))
+    mos = i18n.compile_catalogs(tmp_path)
+    assert all(p.stat().st_size > 1000 for p in mos)
+
+
+def _messages(path: Path) -> dict[str, str]:
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as f:
+        return {m.id: m.string for m in read_po(f) if m.id}
+
+
+def test_in_process_queue_runs_now_and_delayed_jobs(tmp_path: Path) -> None:
+    ran: list[tuple[int, float]] = []
+    queue = LocalQueue(lambda i: ran.append((i, time.time())))
+    start = time.time()
+    queue.push(2, datetime.now(UTC) + timedelta(seconds=0.3))
+    queue.push(1)
+    queue.drain()
+    time.sleep(0.5)
+    queue.drain()
+    assert [i for i, _ in ran] == [1, 2] and ran[1][1] - start >= 0.3
+
+
+def test_app_without_redis_uses_the_in_process_queue(tmp_path: Path) -> None:
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert isinstance(app.extensions["hotline"].queue, LocalQueue)
