@@ -58,6 +58,8 @@ FILLERS = CHOICE_PREFIXES | {
     "bu", "pak", "mas", "bang", "min", "admin", "dong", "deh", "sih", "nih", "lah", "itu",
     "jawaban", "jawabannya", "pilihannya",
 }
+# A pronoun after a noun is possessive: "ibu saya" is my mother, not me.
+PRONOUNS = frozenset({"saya", "aku", "kami"})
 JOINERS = frozenset({"dan", "serta", "sama", "juga", "atau", "plus", "dengan"})
 ALL_WORDS = frozenset({"semua", "semuanya", "seluruhnya", "all"})
 
@@ -211,6 +213,8 @@ def _option_hits(tokens: list[str], options: Sequence[Sequence[str]]) -> tuple[s
     for option, phrases in enumerate(options):
         for words in {_words(p) for p in phrases}:
             for i in where.get(words[0], ()) if words else ():
+                if i and words[0] in PRONOUNS and len(words) == 1:
+                    continue
                 if tuple(tokens[i : i + len(words)]) == words:
                     found.append((len(words), i, option))
     owner: dict[int, tuple[int, int]] = {}  # position -> (length, option) of its longest hit

@@ -1,0 +1,178 @@
+"""Answers read the way people type them (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows import reading as r
+
+KIND = [("fisik", "pukul"), ("psikis", "ancaman", "diancam"), ("seksual",), ("penelantaran",), ("online",)]
+FAMILY = [("saya", "saya sendiri"), ("orang tua", "ayah"), ("tua",)]
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("BATAL", "BATAL"),
+        ("batal.", "BATAL"),
+        ("  Menu ", "MENU"),
+        ("ulang", "MENU"),
+        ("STATUS?", "STATUS"),
+        ("hapus data saya", "HAPUS"),
+        ("Darurat!!", "DARURAT"),
+        ("bantuan", "BANTUAN"),
+        ("EN", "EN"),
+        ("id", "ID"),
+        ("Berhenti", "BERHENTI"),
+        ("stop", "BERHENTI"),
+        ("lewati", "LEWATI"),
+        ("-", "LEWATI"),
+        ("tolong bantu saya", None),
+        ("saya mau batal nikah", None),
+        ("status anak saya", None),
+        ("", None),
+        ("🙏", None),
+        ("x" * 10_000, None),
+    ],
+)
+def test_global_words_count_only_as_the_whole_message(text: str, word: str | None) -> None:
+    assert r.global_word(text) == word
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("1", True),
+        ("ya", True),
+        ("iya", True),
+        ("Y", True),
+        ("yaa", True),
+        ("ok", True),
+        ("oke", True),
+        ("betul", True),
+        ("ya saya setuju", True),
+        ("2", False),
+        ("tidak", False),
+        ("tdk", False),
+        ("gak", False),
+        ("ga", False),
+        ("nggak", False),
+        ("enggak", False),
+        ("bukan", False),
+        ("gak mau", False),
+        ("tidak, belum aman", False),
+        ("hmm", None),
+        ("", None),
+        ("🙂", None),
+    ],
+)
+def test_yes_and_no(text: str, answer: bool | None) -> None:
+    assert r.read_yes_no(text) is answer if answer is None else r.read_yes_no(text) == answer
+
+
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        ("1", 0),
+        ("1.", 0),
+        ("(2)", 1),
+        ("satu", 0),
+        ("no 3", 2),
+        ("no. 3", 2),
+        ("pilih 2", 1),
+        ("nomor 5", 4),
+        ("fisik", 0),
+        ("sy diancam", 1),
+        ("seksuall", 2),
+        ("6", None),
+        ("0", None),
+        ("1 dan 2", None),
+        ("fisik dan seksual", None),
+        ("apa ya", None),
+        ("", None),
+    ],
+)
+def test_one_choice(text: str, index: int | None) -> None:
+    assert r.read_choice(text, KIND) == index
+
+
+def test_the_longest_phrase_wins() -> None:
+    assert r.read_choice("orang tua saya", FAMILY) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "indices"),
+    [
+        ("1,3", [0, 2]),
+        ("1, 3", [0, 2]),
+        ("1 dan 3", [0, 2]),
+        ("1 3", [0, 2]),
+        ("13", [0, 2]),
+        ("3,1,3", [0, 2]),
+        ("satu dan tiga", [0, 2]),
+        ("fisik dan seksual", [0, 2]),
+        ("semua", [0, 1, 2, 3, 4]),
+        ("1,9", None),
+        ("", None),
+    ],
+)
+def test_several_choices(text: str, indices: list[int] | None) -> None:
+    assert r.read_choices(text, KIND) == indices
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("15", 15),
+        ("15 thn", 15),
+        ("umur 15 tahun", 15),
+        ("17th", 17),
+        ("lima belas", 15),
+        ("dua puluh satu", 21),
+        ("6 bln", 0),
+        ("200", None),
+        ("tidak tahu", None),
+    ],
+)
+def test_age(text: str, age: int | None) -> None:
+    assert r.read_age(text) == age
+
+
+@pytest.mark.parametrize(
+    ("text", "result"),
+    [
+        ("7372014505800001", ("7372014505800001", None)),
+        ("7372 0145 0580 0001", ("7372014505800001", None)),
+        ("7372010101800001", ("7372010101800001", None)),
+        ("12345", (None, "length")),
+        ("9972014505800001", (None, "region")),
+        ("7372013505800001", (None, "date")),
+        ("7372014513800001", (None, "date")),
+    ],
+)
+def test_nik(text: str, result: tuple[str | None, str | None]) -> None:
+    assert r.check_nik(text) == result
+
+
+def test_abbreviations_and_intents() -> None:
+    assert r.norm("Sy udh lapor ke RT tp blm ada") == "saya sudah lapor ke rt tapi belum ada"
+    assert r.norm("kk saya") == "kk saya"  # kakak or Kartu Keluarga: left alone
+    assert r.contains_phrase("sy mau lapor KDRT", ["kdrt"])
+    assert r.contains_phrase("anak sy mau dinikahkan", ["dinikahkan"])
+    assert not r.contains_phrase("sy mau lapor", ["kdrt"])
+
+
+def test_sms_segments_and_gsm7() -> None:
+    assert r.gsm7("Halo, apa kabar? 1 Ya 2 Tidak") and not r.gsm7("Halo 🙏")
+    assert not r.gsm7("\u201cquoted\u201d")
+    assert r.sms_segments("x" * 160) == 1 and r.sms_segments("x" * 161) == 2
+    assert r.sms_segments("{" * 80) == 1 and r.sms_segments("{" * 81) == 2
+    assert r.sms_segments("é" * 160) == 1 and r.sms_segments("🙏" * 35) == 1
+    assert r.sms_segments("🙏" * 36) == 2
+
+
+def test_long_and_odd_input_is_read_without_error() -> None:
+    for text in ("1" * 10_000, "ya " * 3_000, "\x00\x1b🙏" * 2_000, "'; DROP TABLE x; --"):
+        r.read_choice(text, KIND), r.read_choices(text, KIND), r.read_yes_no(text)
+        r.read_age(text), r.global_word(text), r.contains_phrase(text, ["kdrt"])
+    assert r.clean("a\x00b\x07c\n d ") == "abc\n d"
