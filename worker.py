@@ -1,15 +1,17 @@
 """The rq worker, with the scheduler for delayed jobs and the outbox sweeper.
 
-REDIS_URL=redis://localhost:6379/0 python worker.py
+REDIS_URL=redis://localhost:6379/0 python worker.py [--burst]
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
 import threading
 
+from flask import Flask
 from redis import Redis
 from rq import Queue, Worker
 
@@ -21,7 +23,14 @@ SWEEP_SECONDS = 30
 log = logging.getLogger("worker")
 
 
-def _sweep_forever(app, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+def make_worker(app: Flask, connection: Redis, worker_class: type[Worker] = Worker) -> Worker:
+    hotline = app.extensions["hotline"]
+    # rq forks a work horse per job: the child must not reuse the parent's pooled connections.
+    os.register_at_fork(after_in_child=lambda: hotline.db.engine.dispose(close=False))
+    return worker_class([Queue(QUEUE_NAME, connection=connection)], connection=connection)
+
+
+def _sweep_forever(app: Flask, stop: threading.Event) -> None:
     while not stop.wait(SWEEP_SECONDS):
         try:
             with app.app_context():
@@ -31,24 +40,22 @@ def _sweep_forever(app, stop: threading.Event) -> None:  # type: ignore[no-untyp
             log.warning("sweep failed: %s", type(exc).__name__)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Hotline KK job worker (rq)")
+    parser.add_argument("--burst", action="store_true", help="run what is queued, then stop")
+    args = parser.parse_args(argv)
     app = create_app()
     url = app.config.get("REDIS_URL")
     if not url:
-        print(
-            "worker.py needs REDIS_URL; without it jobs run inside `hotline serve`.",
-            file=sys.stderr,
-        )
+        print("worker.py needs REDIS_URL; without it `hotline serve` runs jobs itself.", file=sys.stderr)
         return 2
-    hotline = app.extensions["hotline"]
-    # rq forks a work horse per job: the child must not reuse the parent's pooled connections.
-    os.register_at_fork(after_in_child=lambda: hotline.db.engine.dispose(close=False))
     connection = Redis.from_url(url)
     stop = threading.Event()
     threading.Thread(target=_sweep_forever, args=(app, stop), daemon=True).start()
     with app.app_context():
-        worker = Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
-        worker.work(with_scheduler=True)  # rq handles SIGTERM: finishes the job, then stops
+        jobs.sweep(app.extensions["hotline"])  # whatever a previous outage left behind
+        # rq handles SIGTERM itself: the current job finishes, then the worker stops.
+        make_worker(app, connection).work(with_scheduler=True, burst=args.burst)
     stop.set()
     return 0
 

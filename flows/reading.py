@@ -17,18 +17,70 @@ from rapidfuzz import fuzz
 
 # Whole-word expansions. "kk" is deliberately absent: it means both "kakak" and Kartu Keluarga.
 ABBREVIATIONS = {
-    "sy": "saya", "sya": "saya", "aq": "aku", "yg": "yang", "dgn": "dengan", "dg": "dengan",
-    "tlg": "tolong", "udh": "sudah", "udah": "sudah", "sdh": "sudah", "blm": "belum",
-    "blom": "belum", "skrg": "sekarang", "skg": "sekarang", "rmh": "rumah", "ortu": "orang tua",
-    "tdk": "tidak", "gak": "tidak", "ga": "tidak", "gk": "tidak", "nggak": "tidak",
-    "ngga": "tidak", "enggak": "tidak", "engga": "tidak", "ndak": "tidak", "nda": "tidak",
-    "tak": "tidak", "kagak": "tidak", "gpp": "tidak apa apa", "bgt": "banget", "kpd": "kepada",
-    "utk": "untuk", "untk": "untuk", "krn": "karena", "jg": "juga", "aja": "saja", "lg": "lagi",
-    "dr": "dari", "sm": "sama", "tp": "tapi", "org": "orang", "thn": "tahun", "th": "tahun",
-    "bln": "bulan", "mgg": "minggu", "mingu": "minggu", "hr": "hari", "kmrn": "kemarin",
-    "bsk": "besok", "td": "tadi", "msh": "masih", "jd": "jadi", "dpt": "dapat", "bkn": "bukan",
-    "jgn": "jangan", "bpk": "bapak", "nmr": "nomor", "nomer": "nomor", "tau": "tahu",
-    "klo": "kalau", "kalo": "kalau", "mw": "mau", "sblm": "sebelum", "pny": "punya",
+    "sy": "saya",
+    "sya": "saya",
+    "aq": "aku",
+    "yg": "yang",
+    "dgn": "dengan",
+    "dg": "dengan",
+    "tlg": "tolong",
+    "udh": "sudah",
+    "udah": "sudah",
+    "sdh": "sudah",
+    "blm": "belum",
+    "blom": "belum",
+    "skrg": "sekarang",
+    "skg": "sekarang",
+    "rmh": "rumah",
+    "ortu": "orang tua",
+    "tdk": "tidak",
+    "gak": "tidak",
+    "ga": "tidak",
+    "gk": "tidak",
+    "nggak": "tidak",
+    "ngga": "tidak",
+    "enggak": "tidak",
+    "engga": "tidak",
+    "ndak": "tidak",
+    "nda": "tidak",
+    "tak": "tidak",
+    "kagak": "tidak",
+    "gpp": "tidak apa apa",
+    "bgt": "banget",
+    "kpd": "kepada",
+    "utk": "untuk",
+    "untk": "untuk",
+    "krn": "karena",
+    "jg": "juga",
+    "aja": "saja",
+    "lg": "lagi",
+    "dr": "dari",
+    "sm": "sama",
+    "tp": "tapi",
+    "org": "orang",
+    "thn": "tahun",
+    "th": "tahun",
+    "bln": "bulan",
+    "mgg": "minggu",
+    "mingu": "minggu",
+    "hr": "hari",
+    "kmrn": "kemarin",
+    "bsk": "besok",
+    "td": "tadi",
+    "msh": "masih",
+    "jd": "jadi",
+    "dpt": "dapat",
+    "bkn": "bukan",
+    "jgn": "jangan",
+    "bpk": "bapak",
+    "nmr": "nomor",
+    "nomer": "nomor",
+    "tau": "tahu",
+    "klo": "kalau",
+    "kalo": "kalau",
+    "mw": "mau",
+    "sblm": "sebelum",
+    "pny": "punya",
 }
 
 GLOBAL_WORDS = {
@@ -45,36 +97,166 @@ GLOBAL_WORDS = {
 }
 
 NUMBER_WORDS = {
-    "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7,
-    "delapan": 8, "sembilan": 9, "sepuluh": 10, "pertama": 1, "kesatu": 1, "kedua": 2,
-    "ketiga": 3, "keempat": 4, "kelima": 5, "keenam": 6, "ketujuh": 7, "kedelapan": 8,
-    "kesembilan": 9, "kesepuluh": 10,
+    "satu": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
+    "sembilan": 9,
+    "sepuluh": 10,
+    "pertama": 1,
+    "kesatu": 1,
+    "kedua": 2,
+    "ketiga": 3,
+    "keempat": 4,
+    "kelima": 5,
+    "keenam": 6,
+    "ketujuh": 7,
+    "kedelapan": 8,
+    "kesembilan": 9,
+    "kesepuluh": 10,
 }
 # "pilih 2", "no 2": a number after these is a choice even inside a sentence.
 CHOICE_PREFIXES = frozenset({"no", "nomor", "pilih", "pilihan", "angka", "opsi"})
 # Words around a number that do not change it ("saya mau yang ke 2 kak").
 FILLERS = CHOICE_PREFIXES | {
-    "yang", "ke", "saya", "aku", "mau", "saja", "ya", "yah", "kak", "kakak", "mbak", "mba",
-    "bu", "pak", "mas", "bang", "min", "admin", "dong", "deh", "sih", "nih", "lah", "itu",
-    "jawaban", "jawabannya", "pilihannya",
+    "yang",
+    "ke",
+    "saya",
+    "aku",
+    "mau",
+    "saja",
+    "ya",
+    "yah",
+    "kak",
+    "kakak",
+    "mbak",
+    "mba",
+    "bu",
+    "pak",
+    "mas",
+    "bang",
+    "min",
+    "admin",
+    "dong",
+    "deh",
+    "sih",
+    "nih",
+    "lah",
+    "itu",
+    "jawaban",
+    "jawabannya",
+    "pilihannya",
 }
 # A pronoun after a noun is possessive: "ibu saya" is my mother, not me.
 PRONOUNS = frozenset({"saya", "aku", "kami"})
 JOINERS = frozenset({"dan", "serta", "sama", "juga", "atau", "plus", "dengan"})
 ALL_WORDS = frozenset({"semua", "semuanya", "seluruhnya", "all"})
 
-YES = ("ya", "iya", "iyah", "y", "yes", "yep", "yup", "yoi", "yeah", "ok", "oke", "okey", "okay",
-       "okeh", "sip", "siap", "betul", "benar", "bener", "bnr", "setuju", "boleh", "aman", "sudah",
-       "mau", "bisa", "baik", "yaudah", "yasudah", "silakan", "silahkan", "tentu")
-NO = ("tidak", "tdk", "gak", "ga", "gk", "nggak", "ngga", "enggak", "engga", "ndak", "nda", "tak",
-      "kagak", "ogah", "bukan", "belum", "blm", "jangan", "jgn", "no", "nope", "n")
+YES = (
+    "ya",
+    "iya",
+    "iyah",
+    "y",
+    "yes",
+    "yep",
+    "yup",
+    "yoi",
+    "yeah",
+    "ok",
+    "oke",
+    "okey",
+    "okay",
+    "okeh",
+    "sip",
+    "siap",
+    "betul",
+    "benar",
+    "bener",
+    "bnr",
+    "setuju",
+    "boleh",
+    "aman",
+    "sudah",
+    "mau",
+    "bisa",
+    "baik",
+    "yaudah",
+    "yasudah",
+    "silakan",
+    "silahkan",
+    "tentu",
+)
+NO = (
+    "tidak",
+    "tdk",
+    "gak",
+    "ga",
+    "gk",
+    "nggak",
+    "ngga",
+    "enggak",
+    "engga",
+    "ndak",
+    "nda",
+    "tak",
+    "kagak",
+    "ogah",
+    "bukan",
+    "belum",
+    "blm",
+    "jangan",
+    "jgn",
+    "no",
+    "nope",
+    "n",
+)
 NEGATORS = ("tidak", "bukan", "belum", "jangan", "kurang")  # + a yes word: "tidak aman" is no
 OK_PHRASES = ("tidak apa apa", "tidak papa", "tidak masalah")  # "it's fine" means yes
-UNSURE = ("tidak tahu", "belum tahu", "kurang tahu", "tidak yakin", "belum yakin", "kurang yakin",
-          "tidak pasti", "belum pasti", "entah", "entahlah", "mungkin", "ragu", "bingung", "maybe")
+UNSURE = (
+    "tidak tahu",
+    "belum tahu",
+    "kurang tahu",
+    "tidak yakin",
+    "belum yakin",
+    "kurang yakin",
+    "tidak pasti",
+    "belum pasti",
+    "entah",
+    "entahlah",
+    "mungkin",
+    "ragu",
+    "bingung",
+    "maybe",
+)
 BUT = ("tapi", "tetapi", "namun", "cuma", "cuman", "kecuali", "but")  # "ya tapi ..." is unclear
-LEADING = ("saya", "aku", "kami", "sekarang", "kok", "sih", "dong", "deh", "kak", "kakak", "mbak",
-           "mba", "bu", "pak", "mas", "bang", "min", "oh", "eh", "hm", "wah", "alhamdulillah")
+LEADING = (
+    "saya",
+    "aku",
+    "kami",
+    "sekarang",
+    "kok",
+    "sih",
+    "dong",
+    "deh",
+    "kak",
+    "kakak",
+    "mbak",
+    "mba",
+    "bu",
+    "pak",
+    "mas",
+    "bang",
+    "min",
+    "oh",
+    "eh",
+    "hm",
+    "wah",
+    "alhamdulillah",
+)
 
 AGE_UNITS = {"tahun": 1, "bulan": 12, "minggu": 52, "hari": 365}  # divisor to whole years
 DIGIT_WORDS = {w: n for w, n in NUMBER_WORDS.items() if n < 10 and not w.startswith("ke")}
@@ -83,8 +265,17 @@ WHOLE_WORDS = {"sepuluh": 10, "sebelas": 11, "seratus": 100}
 SCALES = {"belas": 0, "puluh": 10, "ratus": 100}  # "belas" adds ten instead of multiplying
 
 PROVINCES = frozenset(
-    [*range(11, 20), 21, *range(31, 37), *range(51, 54), *range(61, 66), *range(71, 77), 81, 82,
-     *range(91, 98)]
+    [
+        *range(11, 20),
+        21,
+        *range(31, 37),
+        *range(51, 54),
+        *range(61, 66),
+        *range(71, 77),
+        81,
+        82,
+        *range(91, 98),
+    ]
 )
 
 GSM_BASIC = frozenset(
@@ -97,8 +288,9 @@ FUZZY_SCORE = 85  # rapidfuzz ratio: one dropped/extra letter in a 5-letter word
 FUZZY_MAX_TOKENS = 12  # choice answers are short; fuzzy-reading a story invents answers
 
 # Line breaks and tabs become whitespace rather than vanishing and gluing words together.
-_WHITESPACE = str.maketrans({"\r": "\n", "\t": " ", "\v": "\n", "\f": "\n", "\x85": "\n",
-                             "\u2028": "\n", "\u2029": "\n"})
+_WHITESPACE = str.maketrans(
+    {"\r": "\n", "\t": " ", "\v": "\n", "\f": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"}
+)
 # C0/C1 controls except \n, lone surrogates (unencodable), zero-width spaces that split keywords.
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u200b\u2060\ufeff]")
 _NON_WORD = re.compile(r"[\W_]+")
