@@ -464,7 +464,8 @@ def read_choices(text: str, options: Sequence[Sequence[str]]) -> list[int] | Non
     loose = False  # a word that is neither a number, an option nor glue: numbers may be counts
     for i, token in enumerate(tokens):
         if token.isascii() and token.isdigit() and len(token) > 1 and len(options) < 10:
-            numbers.extend(int(d) for d in token)  # "13" is 1 and 3 when there is no option 13
+            # "13" is 1 and 3 when there is no option 13; more digits than options is no list
+            numbers.extend(map(int, token) if len(token) <= len(options) else [0])
         elif (n := _number(token)) is not None:
             numbers.append(n)
         elif i not in covered and token not in FILLERS and token not in JOINERS:
