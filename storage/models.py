@@ -143,6 +143,13 @@ class Message(Base):
     media: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default="received")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Messages pushed through the transport (not TwiML replies): to whom, and Twilio's answer.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    address: Mapped[str | None] = mapped_column(String(64))  # "+62..." or "whatsapp:+62..."
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[int | None]
+    sent_at: Mapped[datetime | None]
 
 
 class Case(Base):
@@ -164,9 +171,13 @@ class Case(Base):
     locale: Mapped[str] = mapped_column(String(8), default="id")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)  # who holds it
+    accepted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
     site: Mapped[Site] = relationship()
     area: Mapped[Area | None] = relationship()
+    member: Mapped[Member | None] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id")
 
 
@@ -209,3 +220,61 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Member(Base):
+    """A KK member who answers cases from their phone. No area means the whole site."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("site_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32), index=True)  # E.164
+    role: Mapped[str] = mapped_column(String(16), default="pendamping")  # | ketua | koordinator
+    backup: Mapped[bool] = mapped_column(Boolean, default=False)  # asked when nobody is on duty
+    channel: Mapped[str] = mapped_column(String(16), default="whatsapp")  # | sms
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_inbound_at: Mapped[datetime | None]  # opens WhatsApp's 24-hour free-text window
+    unreachable: Mapped[str | None] = mapped_column(String(32))  # "opted_out" | "bad_number"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    site: Mapped[Site] = relationship()
+    area: Mapped[Area | None] = relationship()
+    shifts: Mapped[list[Shift]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="Shift.id"
+    )
+
+
+class Shift(Base):
+    """A weekly duty window in the site's local time; `end <= start` runs past midnight."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int | None]  # 0 Monday .. 6 Sunday; NULL every day
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+
+    member: Mapped[Member] = relationship(back_populates="shifts")
+
+
+class Assignment(Base):
+    """One offer of a case to one member, with its deadline and how it was answered."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(16))  # duty | backup | coordinator
+    status: Mapped[str] = mapped_column(String(16), default="offered")
+    # offered -> accepted | declined | expired | withdrawn (someone else took the case)
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()
