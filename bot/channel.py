@@ -5,14 +5,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 import phonenumbers
 from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import service
+from bot.runtime import Hotline
 from bot.service import Incoming
+from bot.transport import classify
+from storage import delivery, outbox
+from storage.models import Message
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
@@ -100,3 +107,77 @@ def inbound() -> Response:
         return Response("No site configured\n", status=503, mimetype="text/plain")
     log.info("inbound %s handled%s", msg.sid, " (duplicate)" if result.duplicate else "")
     return twiml(result.replies)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    sid: str
+    status: str
+    error_code: int | None
+    message_id: int | None  # ours, when the send job put `?m=<id>` in the callback URL
+
+
+def parse_status(form: Mapping[str, str], args: Mapping[str, str]) -> StatusReport:
+    """Twilio's delivery status callback (the Sms* names are the older aliases)."""
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+    error_code = (form.get("ErrorCode") or "").strip()
+    message_id = args.get("m", "")
+    if not re.fullmatch(r"[A-Za-z0-9]{10,64}", sid):
+        raise BadPayload("MessageSid missing or malformed")
+    if not re.fullmatch(r"[a-z_]{1,16}", status):
+        raise BadPayload("MessageStatus missing or malformed")
+    if error_code and not re.fullmatch(r"[0-9]{1,9}", error_code):
+        raise BadPayload("ErrorCode is not a number")
+    if message_id and not re.fullmatch(r"[0-9]{1,18}", message_id):
+        raise BadPayload("m is not a message id")
+    return StatusReport(
+        sid=sid,
+        status=status,
+        error_code=int(error_code) if error_code else None,
+        message_id=int(message_id) if message_id else None,
+    )
+
+
+def record_delivery(hotline: Hotline, report: StatusReport) -> delivery.StatusChange | None:
+    """One transaction: the new status, and what a fresh failure calls for; jobs pushed after."""
+    now = hotline.clock()
+    with hotline.db.session() as session:
+        change = delivery.apply_status(
+            session, report.sid, report.status, report.error_code, now, report.message_id
+        )
+        if change is not None and change.changed and report.status in delivery.FAILED:
+            _after_failure(session, change.message, report.error_code, now)
+        jobs = [(row.id, row.run_at) for row in outbox.added(session)]
+    for outbox_id, run_at in jobs:
+        hotline.push(outbox_id, run_at)
+    return change
+
+
+def _after_failure(session: Session, message: Message, error_code: int | None, now: datetime) -> None:
+    kind = classify(error_code)
+    if kind in delivery.UNREACHABLE:
+        delivery.mark_unreachable(session, message, kind)  # never retried: nothing more goes there
+    elif kind == "window" and (
+        message.channel == "whatsapp" or (message.address or "").startswith("whatsapp:")
+    ):
+        # Outside WhatsApp's 24 hours: the send_fallback job uses a template or SMS instead.
+        outbox.add_job(session, "send_fallback", {"message_id": message.id}, now)
+
+
+@bp.post("/twilio/status")
+def status_callback() -> Response:
+    """Always 204 once signed and well formed, even for a SID we never sent: any other answer
+    only makes Twilio try again. Logs the SID and status, never numbers or text."""
+    if not signed(request):
+        abort(403)
+    try:
+        report = parse_status(request.form, request.args)
+    except BadPayload as exc:
+        return Response(f"Bad request: {exc}\n", status=400, mimetype="text/plain")
+    change = record_delivery(current_app.extensions["hotline"], report)
+    if change is None:
+        log.info("status %s %s: unknown message, ignored", report.sid, report.status)
+    else:
+        log.info("status %s %s%s", report.sid, report.status, "" if change.changed else " (kept earlier)")
+    return Response(status=204)

@@ -14,6 +14,7 @@ from werkzeug.serving import run_simple
 from app import create_app
 from bot import i18n, service
 from bot.channel import BadPayload, e164
+from bot.cli_members import members
 from bot.flowdoc import check_flows, mermaid
 from bot.queue import LocalQueue
 from flows import FLOWS
@@ -209,3 +210,6 @@ def translate_compile() -> None:
     """Compile every messages.po to messages.mo."""
     for path in i18n.compile_catalogs():
         click.echo(str(path))
+
+
+main.add_command(members)

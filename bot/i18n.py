@@ -14,7 +14,7 @@ from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -23,6 +23,7 @@ from babel.support import Translations
 from bot.engine import Key, Say
 from flows import FLOWS
 from flows.common import SYSTEM_KEYS
+from flows.members import KEYS as MEMBER_KEYS
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LOCALES = ("id", "en")
@@ -68,8 +69,16 @@ def local_date(moment: datetime, tz: str, locale: str) -> str:
     return format_date(moment.astimezone(ZoneInfo(tz)), "d MMM yyyy", locale=locale)
 
 
+def local_time(moment: datetime, tz: str, locale: str) -> str:
+    return format_time(moment.astimezone(ZoneInfo(tz)), "HH:mm", locale=locale)
+
+
+def local_datetime(moment: datetime, tz: str, locale: str) -> str:
+    return format_datetime(moment.astimezone(ZoneInfo(tz)), "d MMM yyyy HH:mm", locale=locale)
+
+
 def all_keys() -> list[str]:
-    keys: set[str] = set(SYSTEM_KEYS)
+    keys: set[str] = set(SYSTEM_KEYS) | set(MEMBER_KEYS)
     for flow in FLOWS.values():
         keys |= flow.message_keys()
     return sorted(keys)

@@ -6,33 +6,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
+from bot import duty, sending
 from storage import outbox
-from storage.cases import add_event
-from storage.models import Case
 
 log = logging.getLogger(__name__)
 
-
-def assign_case(session: Session, hotline: Any, now: datetime, case_id: int, reason: str) -> None:
-    """Hand the case to the KK members of its area. Until a duty roster is loaded (members and
-    shifts), the case waits on the coordinators' list and the timeline says so."""
-    case = session.get(Case, case_id)
-    if case is None:
-        return
-    add_event(session, case, "awaiting_member", now, reason=reason, note="no duty roster loaded")
-
-
-HANDLERS: dict[str, Callable[..., None]] = {"assign_case": assign_case}
+# Jobs that run inside one transaction with their outbox row: (session, hotline, now, **args).
+HANDLERS: dict[str, Callable[..., None]] = {
+    "assign_case": duty.assign_case,
+    "check_offer": duty.check_offer,
+    "send_fallback": sending.send_fallback,
+}
+# Jobs that commit in steps of their own (around a network call): (hotline, outbox_id, **args).
+STEPPED: dict[str, Callable[..., None]] = {"send_message": sending.send_message}
 
 
 def run_outbox(outbox_id: int) -> None:
     hotline = current_app.extensions["hotline"]
+    with hotline.db.session() as session:
+        job = outbox.peek(session, outbox_id)
+    if job is None:
+        return
+    name, args = job
+    if name in STEPPED:
+        STEPPED[name](hotline, outbox_id, **args)
+        return
     now = hotline.clock()
     try:
         with hotline.db.session() as session:
@@ -42,10 +44,18 @@ def run_outbox(outbox_id: int) -> None:
             HANDLERS[row.job](session, hotline, now, **row.args)
             row.done_at = now
             row.error = None
+            added = [(o.id, o.run_at) for o in outbox.added(session) if o.id != outbox_id]
     except Exception as exc:
         with hotline.db.session() as session:
             outbox.record_failure(session, outbox_id, type(exc).__name__)
         raise
+    _push_added(hotline, added)
+
+
+def _push_added(hotline: Any, rows: list[tuple[int, Any]]) -> None:
+    """Jobs a job asked for (messages, deadline checks) go to the queue after its commit."""
+    for outbox_id, run_at in rows:
+        hotline.push(outbox_id, run_at)
 
 
 def sweep(hotline: Any) -> int:

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 JOB = "bot.jobs.run_outbox"
 QUEUE_NAME = "hotline"
+RETRY_SECONDS = (10, 60, 300)  # a failed job (Twilio 429/5xx, a timeout) runs again after these
 
 
 class JobQueue(Protocol):
@@ -31,29 +32,35 @@ class RQQueue:
         self.queue = Queue(name, connection=connection)
 
     def push(self, outbox_id: int, at: datetime | None = None) -> None:
+        from rq import Retry
+
         # One rq job id per outbox row: a re-push by the sweeper replaces, never duplicates.
-        job_id = f"outbox-{outbox_id}"
+        options = {
+            "job_id": f"outbox-{outbox_id}",
+            "retry": Retry(max=len(RETRY_SECONDS), interval=list(RETRY_SECONDS)),
+        }
         if at is not None and at > datetime.now(UTC):
-            self.queue.enqueue_at(at, JOB, outbox_id, job_id=job_id)
+            self.queue.enqueue_at(at, JOB, outbox_id, **options)
         else:
-            self.queue.enqueue(JOB, outbox_id, job_id=job_id)
+            self.queue.enqueue(JOB, outbox_id, **options)
 
 
 class LocalQueue:
     """In-process jobs for the embedded defaults: one daemon thread, delayed jobs included."""
 
-    def __init__(self, run: Callable[[int], None]) -> None:
+    def __init__(self, run: Callable[[int], None], retry_seconds: tuple[float, ...] = RETRY_SECONDS) -> None:
         self._run = run
-        self._heap: list[tuple[float, int, int]] = []
+        self._retry = retry_seconds
+        self._heap: list[tuple[float, int, int, int]] = []  # (when, seq, outbox id, tries so far)
         self._seq = itertools.count()
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
         self._running = 0
 
-    def push(self, outbox_id: int, at: datetime | None = None) -> None:
+    def push(self, outbox_id: int, at: datetime | None = None, tries: int = 0) -> None:
         when = at.timestamp() if at else time.time()
         with self._cv:
-            heapq.heappush(self._heap, (when, next(self._seq), outbox_id))
+            heapq.heappush(self._heap, (when, next(self._seq), outbox_id, tries))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="hotline-jobs", daemon=True)
                 self._thread.start()
@@ -64,12 +71,16 @@ class LocalQueue:
             with self._cv:
                 while not self._heap or self._heap[0][0] > time.time():
                     self._cv.wait(timeout=(self._heap[0][0] - time.time()) if self._heap else None)
-                _, _, outbox_id = heapq.heappop(self._heap)
+                _, _, outbox_id, tries = heapq.heappop(self._heap)
                 self._running += 1
             try:
                 self._run(outbox_id)
-            except Exception:  # the row stays undone; the sweeper pushes it again
-                log.exception("job for outbox row %s failed", outbox_id)
+            except Exception as exc:  # like rq's Retry; after the last try the sweeper has it
+                log.warning("job for outbox row %s failed: %s", outbox_id, type(exc).__name__)
+                if tries < len(self._retry):
+                    self.push(
+                        outbox_id, datetime.fromtimestamp(time.time() + self._retry[tries], UTC), tries + 1
+                    )
             finally:
                 with self._cv:
                     self._running -= 1
@@ -79,6 +90,6 @@ class LocalQueue:
         deadline = time.time() + timeout
         while time.time() < deadline:
             with self._cv:
-                if not self._running and not any(t <= time.time() for t, _, _ in self._heap):
+                if not self._running and not any(e[0] <= time.time() for e in self._heap):
                     return
             time.sleep(0.01)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import i18n
+from bot import duty, i18n, members
 from bot.engine import (
     ENGINE,
+    IDLE,
     Consented,
     Context,
     Conv,
@@ -31,12 +32,14 @@ from bot.engine import (
     UrgentNow,
 )
 from bot.runtime import Hotline
+from flows import reading
 from flows.places import Place
-from storage import cases, outbox, queries
-from storage.models import Contact, Conversation, Message, Site
+from storage import assignments, cases, outbox, queries, roster
+from storage.models import Case, Contact, Conversation, Member, Message, Site
 
 log = logging.getLogger(__name__)
 STATUS_LIMIT = 3  # cases listed by STATUS: an SMS, not a report
+RELAY_WINDOW = timedelta(hours=72)  # a resident's text this soon after a member's BALAS goes back
 
 
 class NoSite(RuntimeError):
@@ -64,16 +67,19 @@ class Result:
 def handle(hotline: Hotline, msg: Incoming) -> Result:
     now = hotline.clock()
     with hotline.db.session() as session:
-        result = _step(session, msg, now)
+        result = _step(session, hotline, msg, now)
     for outbox_id, run_at in result.jobs:
         hotline.push(outbox_id, run_at)
     return result
 
 
-def _step(session: Session, msg: Incoming, now: datetime) -> Result:
+def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> Result:
     site = queries.site_for_number(session, msg.to)
     if site is None:
         raise NoSite("no site loaded")
+    member = roster.member_for_number(session, site.id, msg.sender)
+    if member is not None and not _reporting(session, msg, site):
+        return _member_step(session, hotline, site, member, msg, now)
     contact = queries.contact_for(session, msg.sender, now)
     row = queries.lock_conversation(session, contact.id, site.id, now)
     inbound_id = queries.record_inbound(
@@ -98,6 +104,10 @@ def _step(session: Session, msg: Incoming, now: datetime) -> Result:
     contact.last_inbound_at = now
     if msg.profile_name and not contact.profile_name:
         contact.profile_name = msg.profile_name[:200]
+    if row.state == IDLE and not row.data.get("hold") and not reading.global_word(msg.body):
+        relay = assignments.relay_case(session, contact.id, now - RELAY_WINDOW)
+        if relay is not None:
+            return _relay_to_member(session, relay, row, inbound_id, msg, now)
     places = [
         Place(a.id, a.name, a.kecamatan, tuple(a.aliases)) for a in queries.site_places(session, site.id)
     ]
@@ -154,13 +164,83 @@ def _step(session: Session, msg: Incoming, now: datetime) -> Result:
     return Result([reply], jobs=[(o.id, o.run_at) for o in outbox.added(session)])
 
 
+def _reporting(session: Session, msg: Incoming, site: Site) -> bool:
+    """A member texting LAPOR, or in the middle of a report, is a resident for now."""
+    state = queries.conversation_state(session, msg.sender, site.id)
+    return members.is_resident_word(msg.body) or state not in (None, IDLE)
+
+
+def _member_step(
+    session: Session, hotline: Hotline, site: Site, member: Member, msg: Incoming, now: datetime
+) -> Result:
+    inbound_id = queries.record_inbound(
+        session,
+        {
+            "sid": msg.sid,
+            "direction": "in",
+            "party": "member",
+            "channel": msg.channel,
+            "member_id": member.id,
+            "site_id": site.id,
+            "body": msg.body,
+            "num_media": len(msg.media),
+            "media": [{"url": u, "type": t} for u, t in msg.media],
+            "created_at": now,
+        },
+    )
+    if inbound_id is None:
+        return Result(queries.stored_reply(session, msg.sid), duplicate=True)
+    member.last_inbound_at = now  # opens WhatsApp's 24-hour window for messages to them
+    says, case = members.run(session, hotline, site, member, msg.body, now)
+    case_id = case.id if case is not None else None
+    if case_id is not None:
+        _tag(session, inbound_id, None, case_id)
+    reply = i18n.render(says, duty.MEMBER_LOCALE)
+    queries.add_outbound(
+        session,
+        body=reply,
+        channel=msg.channel,
+        now=now,
+        member_id=member.id,
+        site_id=site.id,
+        case_id=case_id,
+        reply_to_id=inbound_id,
+    )
+    return Result([reply], jobs=[(o.id, o.run_at) for o in outbox.added(session)])
+
+
+def _relay_to_member(
+    session: Session, case: Case, row: Conversation, inbound_id: int, msg: Incoming, now: datetime
+) -> Result:
+    """A resident answering a member's BALAS: their words go to the member holding the case."""
+    holder = session.get_one(Member, case.member_id)
+    text = reading.clean(msg.body)[: members.TEXT_LIMIT] or f"[{len(msg.media)} media]"
+    say = Say("member.resident_reply", {"short": duty.short(case), "text": text})
+    duty.tell_member(session, case, holder, say, now, party="resident")
+    _tag(session, inbound_id, row.run, case.id)
+    row.updated_at = now
+    reply = i18n.render([Say("resident.relay_ack", {"code": case.code})], row.locale)
+    queries.add_outbound(
+        session,
+        body=reply,
+        channel=msg.channel,
+        now=now,
+        contact_id=case.contact_id,
+        conversation_id=row.id,
+        run=row.run,
+        case_id=case.id,
+        reply_to_id=inbound_id,
+    )
+    return Result([reply], jobs=[(o.id, o.run_at) for o in outbox.added(session)])
+
+
 def _save(row: Conversation, conv: Conv, now: datetime) -> None:
     row.flow, row.state, row.data = conv.flow, conv.state, conv.data
     row.locale, row.run, row.turn = conv.locale, conv.run, row.turn + 1
     row.updated_at = now
 
 
-def _tag(session: Session, message_id: int, run: int, case_id: int | None) -> None:
+def _tag(session: Session, message_id: int, run: int | None, case_id: int | None) -> None:
     message = session.get_one(Message, message_id)
     message.run = run
     if case_id is not None:

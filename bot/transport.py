@@ -2,27 +2,72 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 log = logging.getLogger(__name__)
+
+# Twilio error codes, by what the sender should do about them (https://www.twilio.com/docs/errors/<code>).
+WINDOW = {63016}  # WhatsApp free text outside the 24-hour window: send a template instead
+OPTED_OUT = {21610}  # the recipient replied STOP: nothing more until they send START
+BAD_NUMBER = {
+    21211,  # invalid 'To' phone number
+    21614,  # 'To' is not a mobile number (landline), cannot receive SMS
+    30005,  # unknown destination handset: number inactive or out of service
+    30006,  # landline or unreachable carrier
+    63003,  # channel (WhatsApp) could not find the 'To' address: inactive or not on WhatsApp
+}
+RATE_LIMITED = {20429}  # too many requests
+RETRYABLE = frozenset({"rate_limited", "server", "timeout"})
+
+
+def classify(code: int | None, http_status: int | None = None) -> str:
+    """The kind of a Twilio failure, from its error code and (for REST calls) the HTTP status.
+    21408 (geo permissions off for the destination country) is deliberately "other": it is an
+    account setting to fix in the console, not a fault of the number."""
+    if code in WINDOW:
+        return "window"
+    if code in OPTED_OUT:
+        return "opted_out"
+    if code in BAD_NUMBER:
+        return "bad_number"
+    if code in RATE_LIMITED or http_status == 429:
+        return "rate_limited"
+    if http_status is not None and 500 <= http_status < 600:
+        return "server"
+    return "other"
+
+
+class SendError(Exception):
+    """Any failure to hand a message to Twilio. Its text holds the code and HTTP status only:
+    Twilio's own messages quote the phone number, which must not reach the logs."""
+
+    def __init__(self, kind: str, code: int | None = None, http_status: int | None = None) -> None:
+        self.kind = kind
+        self.code = code
+        self.http_status = http_status
+        self.retryable = kind in RETRYABLE
+        super().__init__(f"{kind} (code {code}, HTTP {http_status})")
 
 
 @dataclass(frozen=True)
 class Outgoing:
     to: str  # E.164, "whatsapp:" prefixed for WhatsApp
     sender: str  # the site's number the conversation uses
-    body: str
+    body: str  # the text, or for a template what a person reads in the transcript
     status_callback: str | None = None
+    content_sid: str | None = None  # a pre-approved WhatsApp template ("HX..."): body is not sent
+    content_variables: dict[str, str] | None = None  # the template's {{1}}, {{2}}, ...
 
 
 class Transport(Protocol):
     def send(self, message: Outgoing) -> str:
-        """Hand the message over; returns the provider's message id."""
+        """Hand the message over; returns the provider's message id. Raises SendError."""
         ...
 
 
@@ -38,8 +83,15 @@ class ConsoleTransport:
         with self._lock:
             self.sent.append(message)
         if self.stream is not None:
-            print(f"\n[console -> {message.to}]\n{message.body}\n", file=self.stream, flush=True)
+            print(f"\n[console -> {message.to}]\n{_printable(message)}\n", file=self.stream, flush=True)
         return f"CONSOLE{uuid.uuid4().hex}"
+
+
+def _printable(message: Outgoing) -> str:
+    if not message.content_sid:
+        return message.body
+    variables = " ".join((message.content_variables or {}).values())
+    return f"[template {message.content_sid}] {variables}".rstrip()
 
 
 class TwilioTransport:
@@ -51,12 +103,48 @@ class TwilioTransport:
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
+        # The timeout covers connecting and each read; without it requests waits forever.
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
         if base_url:  # a local fake of Twilio's API in tests
             self.client.api.base_url = base_url.rstrip("/")
 
     def send(self, message: Outgoing) -> str:
-        kwargs = {"to": message.to, "from_": message.sender, "body": message.body}
-        if message.status_callback:
-            kwargs["status_callback"] = message.status_callback
-        return self.client.messages.create(**kwargs).sid
+        try:
+            return self.client.messages.create(**_create_args(message)).sid
+        except Exception as exc:
+            # `from None`: the chained twilio/requests exception quotes the number.
+            raise _send_error(exc) from None
+
+
+def _create_args(message: Outgoing) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"to": message.to, "from_": message.sender}
+    if message.content_sid:
+        # Twilio wants ContentVariables as a JSON string, and no Body next to a template.
+        kwargs["content_sid"] = message.content_sid
+        if message.content_variables:
+            kwargs["content_variables"] = json.dumps(message.content_variables, ensure_ascii=False)
+    else:
+        kwargs["body"] = message.body
+    if message.status_callback:
+        kwargs["status_callback"] = message.status_callback
+    return kwargs
+
+
+def _send_error(exc: Exception) -> SendError:
+    from requests import RequestException
+    from requests.exceptions import ChunkedEncodingError, Timeout
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+
+    if isinstance(exc, TwilioRestException | TwilioServiceException):
+        status = exc.status if isinstance(exc.status, int) else None
+        code = exc.code if isinstance(exc.code, int) else None
+        if code == status:  # twilio-python puts the HTTP status in `code` when the body has none
+            code = None
+        return SendError(classify(code, status), code, status)
+    if isinstance(exc, Timeout | RequestsConnectionError | ChunkedEncodingError):
+        return SendError("timeout")  # a dropped connection too: Twilio may be back in a moment
+    if isinstance(exc, RequestException):
+        return SendError("other")
+    log.warning("twilio send failed unexpectedly: %s", type(exc).__name__)
+    return SendError("other")

@@ -149,6 +149,7 @@ class Message(Base):
     address: Mapped[str | None] = mapped_column(String(64))  # "+62..." or "whatsapp:+62..."
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error_code: Mapped[int | None]
+    template: Mapped[str | None] = mapped_column(String(64))  # WhatsApp Content SID, outside 24 h
     sent_at: Mapped[datetime | None]
 
 

@@ -56,6 +56,12 @@ def due_for_push(
     return list(session.scalars(stmt))
 
 
+def peek(session: Session, outbox_id: int) -> tuple[str, dict[str, Any]] | None:
+    """The job and its arguments, or None if the row is gone or done."""
+    row = session.get(Outbox, outbox_id)
+    return None if row is None or row.done_at is not None else (row.job, dict(row.args))
+
+
 def claim(session: Session, outbox_id: int) -> Outbox | None:
     """The row locked for this run, or None if it is already done (a job run twice)."""
     row = session.scalars(select(Outbox).where(Outbox.id == outbox_id).with_for_update()).first()

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import Area, Contact, Conversation, Message, Site
+from storage.outbox import add_job
 
 
 def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: list[str]) -> Any:
@@ -98,6 +99,35 @@ def add_outbound(
     return message
 
 
+def queue_message(
+    session: Session,
+    *,
+    site_id: int,
+    address: str,
+    body: str,
+    now: datetime,
+    party: str = "bot",
+    template: str | None = None,
+    **links: Any,
+) -> Message:
+    """A message for someone other than the sender of the current inbound: stored as pending
+    and handed to the transport by the `send_message` job after commit."""
+    message = add_outbound(
+        session,
+        body=body,
+        channel="whatsapp" if address.startswith("whatsapp:") else "sms",
+        party=party,
+        now=now,
+        status="pending",
+        site_id=site_id,
+        address=address,
+        template=template,
+        **links,
+    )
+    add_job(session, "send_message", {"message_id": message.id}, now)
+    return message
+
+
 def forget_run(session: Session, conversation_id: int, run: int) -> int:
     """Blank the texts of a report that was never submitted; the rows stay for dedupe."""
     result = session.execute(
@@ -108,9 +138,11 @@ def forget_run(session: Session, conversation_id: int, run: int) -> int:
     return result.rowcount or 0
 
 
-def attach_run(session: Session, conversation_id: int, run: int, case_id: int) -> None:
-    session.execute(
-        update(Message)
-        .where(Message.conversation_id == conversation_id, Message.run == run)
-        .values(case_id=case_id)
+def conversation_state(session: Session, phone: str, site_id: int) -> str | None:
+    """Where this number's conversation with the site stands, without creating anything."""
+    stmt = (
+        select(Conversation.state)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Contact.phone == phone, Conversation.site_id == site_id)
     )
+    return session.scalars(stmt).first()

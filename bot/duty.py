@@ -1,0 +1,212 @@
+"""Who handles a case: offers to the on-duty KK member, deadlines and escalation.
+
+The ladder for a case: on-duty members of its area (least busy first, one at a time), then the
+area's backups, then the site's coordinators. Urgent cases skip the queue: every on-duty member
+of the area and the coordinators are alerted at once. Every offer has a deadline; a check job
+scheduled for it expires the offer and moves on, unless the offer was answered meanwhile.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import i18n
+from bot.engine import Key, Say
+from storage import assignments, roster
+from storage.cases import OPEN, add_event
+from storage.models import Case, Contact, Member, Site
+from storage.outbox import add_job
+from storage.queries import queue_message
+
+OFFER_MINUTES = 60
+OFFER_MINUTES_URGENT = 10
+MEMBER_LOCALE = "id"
+
+
+def short(case: Case) -> str:
+    """The code without the site prefix: what a member types back."""
+    return case.code.split("-", 1)[-1]
+
+
+def member_address(member: Member, site: Site) -> str:
+    """WhatsApp when the member prefers it and the site has a WhatsApp number, else SMS."""
+    whatsapp = member.channel == "whatsapp" and any(n.startswith("whatsapp:") for n in site.numbers)
+    return f"whatsapp:{member.phone}" if whatsapp else member.phone
+
+
+def tell_member(
+    session: Session, case: Case | None, member: Member, say: Say, now: datetime, party: str = "bot"
+) -> None:
+    """Queue a message to a member (sent after commit by the send job)."""
+    site = session.get_one(Site, member.site_id)
+    queue_message(
+        session,
+        site_id=site.id,
+        address=member_address(member, site),
+        body=i18n.render([say], MEMBER_LOCALE),
+        now=now,
+        party=party,
+        member_id=member.id,
+        case_id=case.id if case else None,
+    )
+
+
+def may_message(session: Session, case: Case) -> Contact | None:
+    """The resident, if they agreed to be messaged on this case and still can be."""
+    if not case.contact_ok or case.answers.get("contact") != "message" or case.contact_id is None:
+        return None
+    contact = session.get(Contact, case.contact_id)
+    if contact is None or contact.phone is None or contact.stopped:
+        return None
+    return contact
+
+
+def tell_resident(
+    session: Session, case: Case, contact: Contact, say: Say, now: datetime, **links: Any
+) -> None:
+    wa = contact.channel == "whatsapp"
+    queue_message(
+        session,
+        site_id=case.site_id,
+        address=f"whatsapp:{contact.phone}" if wa else str(contact.phone),
+        body=i18n.render([say], case.locale),
+        now=now,
+        contact_id=contact.id,
+        case_id=case.id,
+        **links,
+    )
+
+
+def _deadline(hotline: Any, case: Case, now: datetime) -> datetime:
+    config = hotline.config
+    if case.urgent:
+        minutes = float(config.get("HOTLINE_OFFER_MINUTES_URGENT") or OFFER_MINUTES_URGENT)
+    else:
+        minutes = float(config.get("HOTLINE_OFFER_MINUTES") or OFFER_MINUTES)
+    return now + timedelta(minutes=minutes)
+
+
+def _reachable(members: list[Member], exclude: set[int]) -> list[Member]:
+    return [m for m in members if m.active and not m.unreachable and m.id not in exclude]
+
+
+def _choose(session: Session, case: Case, now: datetime, tried: set[int]) -> list[tuple[Member, str]]:
+    """The next people to ask, with their tier; nobody left gives []."""
+    site = session.get_one(Site, case.site_id)
+    duty: list[Member] = []
+    backups: list[Member] = []
+    if case.area_id is not None:
+        on = roster.on_duty(session, site, now, area_id=case.area_id)
+        duty = [m for m in on if not m.backup and m.role != "koordinator"]
+        backups = roster.backups(session, site.id, case.area_id)
+    coordinators = roster.coordinators(session, site.id)
+    tiers = [
+        ("duty", _reachable(duty, tried)),
+        ("backup", _reachable(backups, tried)),
+        ("coordinator", _reachable(coordinators, tried)),
+    ]
+    if case.urgent:  # everyone of the first tier with someone left, plus the coordinators
+        for tier, people in tiers:
+            if people:
+                picked = [(m, tier) for m in people]
+                if tier != "coordinator":
+                    picked += [(m, "coordinator") for m in tiers[2][1] if m not in people]
+                return picked
+        return []
+    for tier, people in tiers:
+        if people:
+            load = assignments.load(session, [m.id for m in people])
+            least = min(people, key=lambda m: (load[m.id], m.id))
+            return [(least, tier)]
+    return []
+
+
+def _offer(
+    session: Session, hotline: Any, case: Case, picked: list[tuple[Member, str]], now: datetime
+) -> None:
+    deadline = _deadline(hotline, case, now)
+    site = session.get_one(Site, case.site_id)
+    for member, tier in picked:
+        offer = assignments.add_offer(session, case, member, tier, now, deadline)
+        params = {
+            "code": case.code,
+            "short": short(case),
+            "category": Key(f"cat.{case.category}"),
+            "area": case.area.name if case.area else Key("unknown"),
+            "deadline": i18n.local_time(deadline, site.timezone, MEMBER_LOCALE),
+        }
+        tell_member(
+            session, case, member, Say("member.offer_urgent" if case.urgent else "member.offer", params), now
+        )
+        add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=deadline)
+        add_event(
+            session,
+            case,
+            "offered",
+            now,
+            member_id=member.id,
+            member=member.name,
+            tier=tier,
+            deadline=deadline.isoformat(),
+        )
+    case.status, case.updated_at = "offered", now
+
+
+def assign_case(session: Session, hotline: Any, now: datetime, case_id: int, reason: str) -> None:
+    """The job queued when a case is submitted, made urgent, declined or an offer expired."""
+    case = assignments.lock_case(session, case_id)
+    if case is None or case.status not in OPEN:
+        return
+    if case.member_id is not None:  # held already: an urgent turn alerts the holder
+        if reason == "urgent":
+            holder = session.get_one(Member, case.member_id)
+            tell_member(session, case, holder, Say("member.urgent_holder", {"code": case.code}), now)
+            add_event(session, case, "urgent_alert", now, member_id=holder.id, member=holder.name)
+        return
+    waiting = assignments.pending(session, case.id)
+    if waiting and reason != "urgent":
+        return  # someone still has time to answer
+    tried = {a.member_id for a in assignments.offers(session, case.id)}
+    picked = _choose(session, case, now, tried)
+    if picked:
+        _offer(session, hotline, case, picked, now)
+    elif not tried:
+        add_event(session, case, "awaiting_member", now, reason=reason, note="nobody on the roster")
+    elif not waiting:
+        _unanswered(session, case, now)
+
+
+def _unanswered(session: Session, case: Case, now: datetime) -> None:
+    """Everyone was asked and nobody took it: the coordinators hear so, once."""
+    if any(e.kind == "unanswered" for e in case.events):
+        return
+    add_event(session, case, "unanswered", now)
+    for coordinator in _reachable(roster.coordinators(session, case.site_id), set()):
+        tell_member(
+            session,
+            case,
+            coordinator,
+            Say("member.unanswered", {"code": case.code, "short": short(case)}),
+            now,
+        )
+
+
+def check_offer(session: Session, hotline: Any, now: datetime, assignment_id: int) -> None:
+    """The deadline of one offer. An offer answered meanwhile makes this a no-op (stale timer)."""
+    offer = assignments.lock_assignment(session, assignment_id)
+    if offer is None:
+        return
+    case = assignments.lock_case(session, offer.case_id)
+    session.refresh(offer)
+    if case is None or offer.status != "offered":
+        return
+    if now < offer.deadline_at:  # pushed early (a sweep, a clock step): check again on time
+        add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=offer.deadline_at)
+        return
+    offer.status, offer.answered_at = "expired", now
+    member = session.get_one(Member, offer.member_id)
+    add_event(session, case, "expired", now, member_id=member.id, member=member.name)
+    assign_case(session, hotline, now, case.id, "expired")

@@ -1,0 +1,289 @@
+"""KK members' commands by text: TERIMA, TOLAK, LIHAT, CATAT, RUJUK, SELESAI, KASUS, BALAS.
+
+`read_command` is pure; `run` acts on the case inside the caller's transaction (the case row
+locked, so two members racing TERIMA queue up and exactly one wins) and returns the reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import duty
+from bot.engine import Key, Say
+from flows import FLOWS
+from flows.members import FIELDS, INSTITUTIONS, NEEDS_CODE, NEEDS_TEXT, VERBS
+from flows.model import Choice
+from flows.reading import norm, read_choice
+from storage import assignments
+from storage.cases import OPEN, add_event
+from storage.models import AuditLog, Case, Contact, Member, Site
+
+_WORDS = {word: verb for verb, words in VERBS.items() for word in words}
+TEXT_LIMIT = 1000  # a note or a relayed message; the full text stays in the transcript
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str  # a key of VERBS, or "" when not understood
+    # Ways to read the code and what follows it, most likely first: "CATAT PRE 7K3QX ..." may be
+    # the code "PRE7K3QX" or the code "PRE" is no code at all, so both are tried against the cases.
+    readings: tuple[tuple[str | None, str, str], ...] = ()
+
+
+def read_command(body: str) -> Command:
+    words = body.strip().split()
+    if not words:
+        return Command("")
+    verb = _WORDS.get(words[0].lower().strip(".,!:"), "")
+    if verb not in NEEDS_CODE:
+        return Command(verb)
+    readings = []
+    if len(words) > 1 and (code := assignments.read_code(words[1])):
+        readings.append((*code, " ".join(words[2:])))
+    if len(words) > 2 and (code := assignments.read_code(words[1] + words[2])) and code[0]:
+        readings.append((*code, " ".join(words[3:])))
+    return Command(verb, tuple(readings))
+
+
+def _find(session: Session, member: Member, command: Command) -> tuple[Case | None, str]:
+    for prefix, code, rest in command.readings:
+        case = assignments.find_case(session, member.site_id, prefix, code)
+        if case is not None:
+            return case, rest
+    return None, ""
+
+
+def _may_view(session: Session, member: Member, case: Case) -> bool:
+    if case.member_id == member.id or member.role == "koordinator":
+        return True
+    if member.area_id is not None and member.area_id == case.area_id:
+        return True
+    return assignments.offer_of(session, case.id, member.id) is not None
+
+
+def _may_act(member: Member, case: Case) -> bool:
+    """Notes, referrals, relays and closing: the holder, the site's coordinator, the area's ketua."""
+    if case.member_id == member.id or member.role == "koordinator":
+        return True
+    return member.role == "ketua" and member.area_id is not None and member.area_id == case.area_id
+
+
+def run(
+    session: Session, hotline: Any, site: Site, member: Member, body: str, now: datetime
+) -> tuple[list[Say], Case | None]:
+    """Act on one command; returns the reply and the case it was about (for the transcript)."""
+    command = read_command(body)
+    if command.verb == "":
+        return [Say("member.unknown"), Say("member.help")], None
+    if command.verb == "BANTUAN":
+        return [Say("member.help")], None
+    if command.verb == "KASUS":
+        return _list(session, member), None
+    if not command.readings:
+        return [Say("member.need_code", {"verb": command.verb})], None
+    case, rest = _find(session, member, command)
+    if case is None:
+        return [Say("member.unknown_case", {"code": command.readings[0][1]})], None
+    case = assignments.lock_case(session, case.id) or case
+    params = {"code": case.code, "short": duty.short(case)}
+    if command.verb in NEEDS_TEXT and not rest.strip():
+        return [Say("member.need_text", {**params, "verb": command.verb})], case
+    handler = _HANDLERS[command.verb]
+    return handler(session, hotline, member, case, rest.strip()[:TEXT_LIMIT], now, params), case
+
+
+def _terima(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+    if case.status not in OPEN:
+        return [Say("member.already_closed", params)]
+    if case.member_id == member.id:
+        return [Say("member.accepted", params)]
+    if case.member_id is not None:
+        holder = session.get_one(Member, case.member_id)
+        return [Say("member.taken", {**params, "name": holder.name})]
+    offer = assignments.offer_of(session, case.id, member.id)
+    if (offer is None or offer.status == "declined") and not _may_act(member, case):
+        return [Say("member.not_offered", params)]
+    if offer is not None and offer.status in ("offered", "expired", "withdrawn"):
+        offer.status, offer.answered_at = "accepted", now
+    assignments.withdraw_others(session, case.id, offer.id if offer else None, now)
+    case.member_id, case.accepted_at, case.status, case.updated_at = member.id, now, "accepted", now
+    add_event(session, case, "accepted", now, actor=f"member:{member.id}", member=member.name)
+    if contact := duty.may_message(session, case):
+        duty.tell_resident(session, case, contact, Say("resident.accepted", {"code": case.code}), now)
+    return [Say("member.accepted", params)]
+
+
+def _tolak(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+    offer = assignments.offer_of(session, case.id, member.id)
+    if offer is None or offer.status != "offered" or case.member_id is not None:
+        return [Say("member.not_offered", params)]
+    offer.status, offer.answered_at = "declined", now
+    add_event(session, case, "declined", now, actor=f"member:{member.id}", member=member.name)
+    duty.assign_case(session, hotline, now, case.id, "declined")
+    return [Say("member.declined", params)]
+
+
+def _lihat(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+    if not _may_view(session, member, case):
+        return [Say("member.not_yours", params)]
+    session.add(
+        AuditLog(actor=f"member:{member.id}", action="view_case", details={"case": case.code}, created_at=now)
+    )
+    site = session.get_one(Site, case.site_id)
+    from bot import i18n
+
+    return [
+        Say(
+            "member.details",
+            {
+                **params,
+                "category": Key(f"cat.{case.category}"),
+                "area": case.area.name if case.area else Key("unknown"),
+                "status": Key(f"status.{case.status}"),
+                "urgent": "!" if case.urgent else "",
+                "date": i18n.local_datetime(case.created_at, site.timezone, duty.MEMBER_LOCALE),
+                "flags": ", ".join(case.flags) or "-",
+                "contact": _contact_line(session, case),
+                "answers": _answers(case),
+            },
+        )
+    ]
+
+
+def _contact_line(session: Session, case: Case) -> str:
+    """How the resident wants to be reached. Their number only when they asked for a call."""
+    from bot import i18n
+
+    method = case.answers.get("contact") or "none"
+    contact = session.get(Contact, case.contact_id) if case.contact_id else None
+    line = (
+        i18n.text(f"member.contact.{method}", duty.MEMBER_LOCALE)
+        if method in ("call", "message", "none")
+        else method
+    )
+    if method == "call" and contact is not None and contact.phone:
+        line += f" {contact.phone}"
+    if contact is not None and contact.name:
+        line += f" ({contact.name})"
+    return line
+
+
+def _answers(case: Case) -> str:
+    """The report's answers as 'question: answer' lines, option values shown as their labels."""
+    from bot import i18n
+
+    flow = FLOWS.get(case.category)
+    lines = []
+    for name, value in case.answers.items():
+        if name not in FIELDS or value in (None, "", []):
+            continue
+        step = flow.step(name) if flow is not None and flow.has(name) else None
+        if step is not None and isinstance(step.answer, Choice):
+            labels = {o.value: i18n.text(o.label, duty.MEMBER_LOCALE) for o in step.answer.options}
+            values = value if isinstance(value, list) else [value]
+            value = ", ".join(labels.get(v, str(v)) for v in values)
+        lines.append(f"- {i18n.text(f'field.{name}', duty.MEMBER_LOCALE)}: {value}")
+    if case.answers.get("media"):
+        lines.append(f"- foto: {case.answers['media']}")
+    return "\n".join(lines) or "-"
+
+
+def _catat(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+    if not _may_act(member, case):
+        return [Say("member.not_yours", params)]
+    add_event(session, case, "note", now, actor=f"member:{member.id}", member=member.name, note=rest)
+    case.updated_at = now
+    return [Say("member.noted", params)]
+
+
+def _rujuk(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+    if not _may_act(member, case):
+        return [Say("member.not_yours", params)]
+    if case.status not in OPEN:
+        return [Say("member.already_closed", params)]
+    names = list(INSTITUTIONS)
+    pick = read_choice(rest, [(n.lower(), *words) for n, words in INSTITUTIONS.items()])
+    if pick is None:
+        return [Say("member.unknown_org", params)]
+    org = names[pick]
+    add_event(
+        session, case, "referred", now, actor=f"member:{member.id}", member=member.name, to=org, note=rest
+    )
+    case.status, case.updated_at = "referred", now
+    return [Say("member.referred", {**params, "org": org})]
+
+
+def _selesai(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+    if not _may_act(member, case):
+        return [Say("member.not_yours", params)]
+    if case.status not in OPEN:
+        return [Say("member.already_closed", params)]
+    assignments.withdraw_others(session, case.id, None, now)
+    case.status, case.closed_at, case.updated_at = "closed", now, now
+    add_event(session, case, "closed", now, actor=f"member:{member.id}", member=member.name, note=rest)
+    if contact := duty.may_message(session, case):
+        duty.tell_resident(session, case, contact, Say("resident.closed", {"code": case.code}), now)
+    return [Say("member.closed", params)]
+
+
+def _balas(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+    if not _may_act(member, case):
+        return [Say("member.not_yours", params)]
+    contact = duty.may_message(session, case)
+    if contact is None:
+        return [Say("member.no_messages", {**params, "contact": _contact_line(session, case)})]
+    say = Say("resident.relay", {"code": case.code, "text": rest})
+    duty.tell_resident(session, case, contact, say, now, party="member", member_id=member.id)
+    add_event(session, case, "relayed", now, actor=f"member:{member.id}", member=member.name)
+    return [Say("member.relayed", params)]
+
+
+_HANDLERS = {
+    "TERIMA": _terima,
+    "TOLAK": _tolak,
+    "LIHAT": _lihat,
+    "CATAT": _catat,
+    "RUJUK": _rujuk,
+    "SELESAI": _selesai,
+    "BALAS": _balas,
+}
+
+
+def _list(session: Session, member: Member) -> list[Say]:
+    held, offered = assignments.member_cases(session, member.id)
+    if not held and not offered:
+        return [Say("member.cases_none")]
+    says = [Say("member.cases_head")]
+    for case in held:
+        says.append(
+            Say(
+                "member.cases_line",
+                {
+                    "short": duty.short(case),
+                    "category": Key(f"cat.{case.category}"),
+                    "status": Key(f"status.{case.status}"),
+                    "urgent": "!" if case.urgent else "",
+                },
+            )
+        )
+    for case in offered:
+        says.append(
+            Say(
+                "member.cases_offer",
+                {
+                    "short": duty.short(case),
+                    "category": Key(f"cat.{case.category}"),
+                    "urgent": "!" if case.urgent else "",
+                },
+            )
+        )
+    return says
+
+
+def is_resident_word(body: str) -> bool:
+    """LAPOR: a member reporting as a resident goes through the resident conversation."""
+    return _WORDS.get(norm(body)) == "LAPOR"

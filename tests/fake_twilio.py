@@ -1,0 +1,220 @@
+"""A local fake of Twilio's Messages API, so tests run the real `twilio` client without the
+network. It answers like Twilio (201 and a message resource, or Twilio-shaped errors), checks
+basic auth, records every request's form, and can be told what to answer next:
+
+    fake_twilio.fail(400, 63016)      # next create fails with Twilio error 63016
+    fake_twilio.fail(500)             # next create gets a bare 500
+    fake_twilio.stall(2.0)            # next create answers only after 2 s (past a client timeout)
+
+Use the `fake_twilio` fixture (import it into the test module) and point a TwilioTransport at
+`fake_twilio.url` with `fake_twilio.account_sid` / `fake_twilio.auth_token`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+MAX_STALL = 5.0  # seconds: a stalled answer never holds a test run longer than this
+MESSAGES_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    form: dict[str, str]  # decoded; a repeated key (MediaUrl) keeps its last value
+    authorized: bool
+
+
+@dataclass(frozen=True)
+class Scripted:
+    status: int = 201
+    code: int | None = None
+    delay: float = 0.0
+
+
+class FakeTwilio:
+    def __init__(self, account_sid: str | None = None, auth_token: str = "fake-auth-token") -> None:
+        self.account_sid = account_sid or "AC" + uuid.uuid4().hex
+        self.auth_token = auth_token
+        self.requests: list[Recorded] = []
+        self._script: deque[Scripted] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- scripting --------------------------------------------------------------------------
+
+    def fail(self, status: int, code: int | None = None) -> FakeTwilio:
+        """The next create answers with this HTTP status and, if given, Twilio error code."""
+        return self._queue(Scripted(status=status, code=code))
+
+    def stall(self, seconds: float, status: int = 201) -> FakeTwilio:
+        """The next create answers only after `seconds` (capped at MAX_STALL)."""
+        return self._queue(Scripted(status=status, delay=min(seconds, MAX_STALL)))
+
+    def _queue(self, step: Scripted) -> FakeTwilio:
+        with self._lock:
+            self._script.append(step)
+        return self
+
+    def _next(self) -> Scripted:
+        with self._lock:
+            return self._script.popleft() if self._script else Scripted()
+
+    @property
+    def last(self) -> Recorded:
+        return self.requests[-1]
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "fake Twilio is not running"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeTwilio:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-twilio", daemon=True
+        )  # a short poll interval: stop() returns at once
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes any stalled answer at once
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=MAX_STALL)
+        self._server = self._thread = None
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def _answer(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any]]:
+        form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        authorized = headers.get("Authorization", "") == _basic(self.account_sid, self.auth_token)
+        with self._lock:
+            self.requests.append(Recorded(method, path, form, authorized))
+        match = MESSAGES_PATH.fullmatch(path)
+        if method != "POST" or not match or match.group(1) != self.account_sid:
+            return _error(404, 20404, "The requested resource was not found")
+        if not authorized:
+            return _error(401, 20003, "Authenticate")
+        step = self._next()
+        if step.delay:
+            self._stopping.wait(step.delay)
+        if step.status >= 400:
+            return _error(step.status, step.code, f"Scripted failure {step.code or step.status}")
+        missing = _missing(form)
+        if missing:
+            return _error(400, *missing)
+        return step.status, self._resource(form)
+
+    def _resource(self, form: dict[str, str]) -> dict[str, Any]:
+        sid = "SM" + uuid.uuid4().hex
+        now = format_datetime(datetime.now(UTC), usegmt=True).replace("GMT", "+0000")
+        base = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": form.get("Body", ""),
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": form.get("From"),
+            "messaging_service_sid": None,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "queued",
+            "subresource_uris": {"media": f"{base}/Media.json"},
+            "to": form.get("To"),
+            "uri": f"{base}.json",
+        }
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _missing(form: dict[str, str]) -> tuple[int, str] | None:
+    """Twilio's own checks on a create, the ones our sends could trip."""
+    if not form.get("To"):
+        return 21604, "A 'To' phone number is required."
+    if not form.get("From") and not form.get("MessagingServiceSid"):
+        return 21603, "A 'From' phone number is required."
+    if not (form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")):
+        return 21602, "Message body is required."
+    if form.get("ContentVariables") and not form.get("ContentSid"):
+        return 21654, "ContentSid Required"
+    return None
+
+
+def _error(status: int, code: int | None, message: str) -> tuple[int, dict[str, Any]]:
+    """Twilio's legacy error body; a bare 5xx carries no Twilio code."""
+    more_info = f"https://www.twilio.com/docs/errors/{code}" if code else None
+    return status, {"code": code, "message": message, "more_info": more_info, "status": status}
+
+
+def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"  # one request per connection: nothing lingers at shutdown
+        timeout = MAX_STALL  # a client that never sends its body cannot hold a thread
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def _serve(self, method: str) -> None:
+            length = min(int(self.headers.get("Content-Length") or 0), 1024 * 1024)
+            raw = self.rfile.read(length) if length else b""
+            status, payload = fake._answer(method, self.path.split("?")[0], self.headers, raw)
+            body = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:  # the client gave up (its timeout): nothing to answer
+                pass
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+            pass
+
+    return Handler
+
+
+@pytest.fixture(name="fake_twilio")
+def fake_twilio_fixture() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -1,0 +1,277 @@
+"""KK duty end to end, through the signed webhook and a real rq worker: offers, deadlines,
+escalation, member commands, relays both ways and the resident's notices."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from bot import service
+from bot.service import Incoming
+from storage.models import Area, Assignment, AuditLog, Case, CaseEvent, Member, Message, Shift, Site
+from tests.conftest import PRE_NUMBER, Clock, Resident, new_sid, work
+
+A, B, KETUA, KOORD, OTHER = (
+    "+628110001001",
+    "+628110001002",
+    "+628110001003",
+    "+628110001009",
+    "+628110001005",
+)
+RESIDENT = "+6281234567890"
+# A Kekerasan report from Lompoe; the resident asks for messages (2) or a call (1).
+REPORT = (
+    "halo",
+    "iya",
+    "ok setuju",
+    "1",
+    "gak",
+    "sy sendiri",
+    "34",
+    "1",
+    "suami",
+    "LEWATI",
+    "sy dipukul",
+    "lompoe",
+    "1",
+)
+TAIL_MESSAGE = ("2", "malam", "LEWATI", "1")
+TAIL_CALL = ("1", "malam", "LEWATI", "1")
+
+
+@pytest.fixture
+def roster(hotline) -> dict[str, int]:
+    """Lompoe: two pendamping always on duty, the ketua as backup; a coordinator for the site;
+    a pendamping of another kelurahan (Lemoe)."""
+    with hotline.db.session() as s:
+        site = s.scalars(select(Site).where(Site.prefix == "PRE")).one()
+        lompoe = s.scalars(select(Area).where(Area.site_id == site.id, Area.name == "Lompoe")).one()
+        lemoe = s.scalars(select(Area).where(Area.site_id == site.id, Area.name == "Lemoe")).one()
+        people = [
+            Member(
+                site_id=site.id,
+                area_id=lompoe.id,
+                name="Bu Ani",
+                phone=A,
+                channel="sms",
+                shifts=[Shift(weekday=None, start_minute=0, end_minute=1440)],
+            ),
+            Member(
+                site_id=site.id,
+                area_id=lompoe.id,
+                name="Bu Budi",
+                phone=B,
+                channel="sms",
+                shifts=[Shift(weekday=None, start_minute=0, end_minute=1440)],
+            ),
+            Member(
+                site_id=site.id,
+                area_id=lompoe.id,
+                name="Pak Ketua",
+                phone=KETUA,
+                role="ketua",
+                backup=True,
+                channel="sms",
+            ),
+            Member(
+                site_id=site.id,
+                area_id=None,
+                name="Koordinator",
+                phone=KOORD,
+                role="koordinator",
+                channel="sms",
+            ),
+            Member(
+                site_id=site.id,
+                area_id=lemoe.id,
+                name="Bu Lemoe",
+                phone=OTHER,
+                channel="sms",
+                shifts=[Shift(weekday=None, start_minute=0, end_minute=1440)],
+            ),
+        ]
+        s.add_all(people)
+        s.flush()
+        return {m.phone: m.id for m in people}
+
+
+def to(console, number: str) -> list[str]:
+    return [m.body for m in console.sent if m.to.removeprefix("whatsapp:") == number]
+
+
+def report(client, tail=TAIL_MESSAGE, number: str = RESIDENT) -> str:
+    warga = Resident(client, number)
+    for body in REPORT + tail:
+        warga.says(body)
+    code = re.search(r"Kode: (PRE-\w{5})", warga.last)
+    assert code, warga.last
+    return code.group(1)
+
+
+def events(hotline, code: str) -> list[str]:
+    with hotline.db.session() as s:
+        case = s.scalars(select(Case).where(Case.code == code)).one()
+        return [
+            e.kind
+            for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
+        ]
+
+
+def test_offer_deadline_escalation_and_the_whole_follow_up(
+    app, client, hotline, redis, console, roster, clock: Clock
+):
+    code = report(client)
+    short = code.split("-")[1]
+    work(app, redis)
+    [offer] = to(console, A)
+    assert f"TERIMA {short}" in offer and "Lompoe" in offer and "Kekerasan" in offer
+    assert "dipukul" not in offer  # never the narrative in a notification
+    assert to(console, B) == []
+
+    clock.advance(minutes=61)  # Bu Ani does not answer in time: Bu Budi is asked
+    work(app, redis, until=clock())
+    assert len(to(console, B)) == 1
+    ani, budi = Resident(client, A), Resident(client, B)
+    assert "tidak sedang ditawarkan" in ani.says(f"TOLAK {short}")
+
+    assert f"{code} Anda tangani" in budi.says(f"terima {short.lower()}")
+    work(app, redis)
+    assert any("sudah diterima pendamping" in m for m in to(console, RESIDENT))
+    assert "sudah diterima oleh Bu Budi" in ani.says(f"TERIMA {code}")
+
+    details = budi.says(f"LIHAT {code}")
+    assert "sy dipukul" in details and "Jenis: Fisik" in details and "pesan lewat hotline" in details
+    assert RESIDENT not in details  # they asked for messages, not calls: the number stays hidden
+    assert "Catatan disimpan" in budi.says(f"CATAT {short} sudah ditelepon, aman")
+    assert "ke UPTD PPA dicatat" in budi.says(f"RUJUK pre {short} uptd ppa")
+    assert "diteruskan ke warga" in budi.says(f"BALAS {short} Ibu, kami datang besok jam 9")
+    work(app, redis)
+    assert to(console, RESIDENT)[-1] == f"Pesan pendamping KK ({code}): Ibu, kami datang besok jam 9"
+    warga = Resident(client, RESIDENT)
+    assert "diteruskan ke pendamping" in warga.says("baik bu terima kasih")
+    work(app, redis)
+    assert "Balasan warga: baik bu terima kasih" in to(console, B)[-1]
+    assert "ditutup" in budi.says(f"SELESAI {short} sudah dirujuk")
+    work(app, redis)
+    assert "selesai ditangani" in to(console, RESIDENT)[-1]
+    assert "sudah ditutup" in budi.says(f"SELESAI {short}")
+
+    clock.advance(minutes=61)  # Bu Budi's own deadline check comes after she answered: nothing
+    work(app, redis, until=clock())
+    assert events(hotline, code) == [
+        "submitted",
+        "offered",
+        "expired",
+        "offered",
+        "accepted",
+        "note",
+        "referred",
+        "relayed",
+        "closed",
+    ]
+    with hotline.db.session() as s:
+        case = s.scalars(select(Case).where(Case.code == code)).one()
+        assert case.status == "closed" and case.member_id == roster[B] and case.accepted_at and case.closed_at
+        parties = {
+            (m.direction, m.party) for m in s.scalars(select(Message).where(Message.case_id == case.id))
+        }
+        assert {("in", "member"), ("out", "member"), ("in", "resident"), ("out", "resident")} <= parties
+        assert (
+            s.scalars(select(AuditLog).where(AuditLog.action == "view_case")).one().actor
+            == f"member:{roster[B]}"
+        )
+        sent = s.scalars(select(Message).where(Message.address.is_not(None))).all()
+        assert sent and all(m.status == "accepted" and m.provider_sid for m in sent)
+
+
+def test_tolak_moves_down_to_the_backup_then_the_coordinator(
+    app, client, hotline, redis, console, roster, clock
+):
+    code = report(client)
+    short = code.split("-")[1]
+    work(app, redis)
+    for number in (A, B, KETUA, KOORD):
+        assert f"TERIMA {short}" in to(console, number)[-1], number
+        assert "dialihkan" in Resident(client, number).says(f"TOLAK {short}")
+        work(app, redis)
+    with hotline.db.session() as s:
+        tiers = [
+            (a.member_id, a.tier, a.status) for a in s.scalars(select(Assignment).order_by(Assignment.id))
+        ]
+    assert tiers == [
+        (roster[A], "duty", "declined"),
+        (roster[B], "duty", "declined"),
+        (roster[KETUA], "backup", "declined"),
+        (roster[KOORD], "coordinator", "declined"),
+    ]
+    assert events(hotline, code)[-1] == "unanswered"
+    assert "belum diterima siapa pun" in to(console, KOORD)[-1]
+    # the coordinator may still take it after all
+    assert "Anda tangani" in Resident(client, KOORD).says(f"TERIMA {short}")
+
+
+def test_urgent_case_alerts_everyone_on_duty_and_one_terima_wins(
+    app, client, hotline, redis, console, roster
+):
+    warga = Resident(client, RESIDENT)
+    for body in ("halo", "iya", "setuju", "1", "ya", "lompoe", "1", "2", "LEWATI", "LEWATI", "1"):
+        warga.says(body)
+    code = re.search(r"PRE-\w{5}", warga.last).group(0)
+    work(app, redis)
+    for number in (A, B, KOORD):
+        assert "MENDESAK" in to(console, number)[-1]
+    assert to(console, KETUA) == []  # the backup only when nobody is on duty
+
+    replies: dict[str, str] = {}
+
+    def terima(number: str) -> None:
+        msg = Incoming(sid=new_sid(), sender=number, to=PRE_NUMBER, channel="sms", body=f"TERIMA {code}")
+        replies[number] = service.handle(hotline, msg).replies[0]
+
+    threads = [threading.Thread(target=terima, args=(n,)) for n in (A, B)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [n for n, r in replies.items() if "Anda tangani" in r]
+    assert len(winners) == 1
+    [loser] = set(replies) - set(winners)
+    assert "sudah diterima oleh" in replies[loser]
+    with hotline.db.session() as s:
+        statuses = sorted(a.status for a in s.scalars(select(Assignment)))
+    assert statuses == ["accepted", "withdrawn", "withdrawn"]
+
+
+def test_members_are_refused_on_cases_that_are_not_theirs(app, client, hotline, redis, console, roster):
+    code = report(client, tail=TAIL_CALL)
+    short = code.split("-")[1]
+    work(app, redis)
+    lemoe = Resident(client, OTHER)
+    assert "bukan kasus Anda" in lemoe.says(f"LIHAT {short}")
+    assert "tidak sedang ditawarkan" in lemoe.says(f"TERIMA {short}")
+    assert "bukan kasus Anda" in lemoe.says(f"SELESAI {short}")
+    assert "tidak ditemukan" in lemoe.says("LIHAT ZZZZZ")
+    assert "Tulis kode" in lemoe.says("TERIMA")
+    assert "Perintah tidak dikenal" in lemoe.says("halo")
+    assert "Tidak ada kasus" in lemoe.says("KASUS")
+    budi = Resident(client, B)
+    assert "bukan kasus Anda" in budi.says(f"CATAT {short} coba")  # offered to Bu Ani, not her
+    ani = Resident(client, A)
+    assert "menunggu TERIMA" in ani.says("kasus")
+    ani.says(f"TERIMA {short}")
+    # a call was asked for: the member sees the number, and BALAS is refused
+    assert RESIDENT in ani.says(f"LIHAT {short}")
+    assert "tidak setuju dikirimi pesan" in ani.says(f"BALAS {short} halo bu")
+    work(app, redis)
+    assert to(console, RESIDENT) == []  # no message to a resident who did not agree to messages
+
+
+def test_a_member_can_report_as_a_resident(client, hotline, roster):
+    ani = Resident(client, A)
+    assert "aman membalas" in ani.says("LAPOR")
+    assert "Setuju?" in ani.says("iya")  # in a report, her words are a resident's
+    ani.says("BATAL")
+    assert "Perintah tidak dikenal" in ani.says("halo")
