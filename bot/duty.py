@@ -101,7 +101,7 @@ def _choose(session: Session, case: Case, now: datetime, tried: set[int]) -> lis
     if case.area_id is not None:
         on = roster.on_duty(session, site, now, area_id=case.area_id)
         duty = [m for m in on if not m.backup and m.role != "koordinator"]
-        backups = roster.backups(session, site.id, case.area_id)
+        backups = roster.backups(session, site.id, case.area_id, at=now)
     coordinators = roster.coordinators(session, site.id)
     tiers = [
         ("duty", _reachable(duty, tried)),
