@@ -28,6 +28,10 @@ KEYS = (
     "HOTLINE_SITES",
     "HOTLINE_TRANSPORT",
     "HOTLINE_ALLOW_UNSIGNED",
+    "HOTLINE_OFFER_MINUTES",
+    "HOTLINE_OFFER_MINUTES_URGENT",
+    "TWILIO_WA_TEMPLATE_SID",
+    "HOTLINE_SMS_FALLBACK",
 )
 TRUE = {"1", "true", "yes", "on"}
 
@@ -82,6 +86,12 @@ def _check(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"HOTLINE_TRANSPORT must be 'twilio' or 'console', not {transport!r}")
     if transport == "twilio" and not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")):
         raise ConfigError("HOTLINE_TRANSPORT=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    for key in ("HOTLINE_OFFER_MINUTES", "HOTLINE_OFFER_MINUTES_URGENT"):
+        try:
+            if config.get(key) is not None and float(config[key]) <= 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"{key} must be a number of minutes above 0, not {config[key]!r}") from None
     if config.get("TWILIO_AUTH_TOKEN") and not config.get("PUBLIC_URL"):
         logging.getLogger(__name__).warning(
             "PUBLIC_URL is not set: signatures are checked against the request URL, which "

@@ -19,7 +19,6 @@ from app import create_app
 from bot import jobs
 from bot.queue import QUEUE_NAME
 
-SWEEP_SECONDS = 30
 log = logging.getLogger("worker")
 
 
@@ -28,16 +27,6 @@ def make_worker(app: Flask, connection: Redis, worker_class: type[Worker] = Work
     # rq forks a work horse per job: the child must not reuse the parent's pooled connections.
     os.register_at_fork(after_in_child=lambda: hotline.db.engine.dispose(close=False))
     return worker_class([Queue(QUEUE_NAME, connection=connection)], connection=connection)
-
-
-def _sweep_forever(app: Flask, stop: threading.Event) -> None:
-    while not stop.wait(SWEEP_SECONDS):
-        try:
-            with app.app_context():
-                if n := jobs.sweep(app.extensions["hotline"]):
-                    log.info("sweeper pushed %d outbox rows again", n)
-        except Exception as exc:  # Redis or the database away: try again next round
-            log.warning("sweep failed: %s", type(exc).__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     connection = Redis.from_url(url)
     stop = threading.Event()
-    threading.Thread(target=_sweep_forever, args=(app, stop), daemon=True).start()
+    threading.Thread(target=jobs.sweep_forever, args=(app, stop), daemon=True).start()
     with app.app_context():
         jobs.sweep(app.extensions["hotline"])  # whatever a previous outage left behind
         # rq handles SIGTERM itself: the current job finishes, then the worker stops.

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import sys
+import threading
 import uuid
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from app import create_app
-from bot import i18n, service
+from bot import i18n, jobs, service
 from bot.channel import BadPayload, e164
 from bot.cli_members import members
 from bot.flowdoc import check_flows, mermaid
 from bot.queue import LocalQueue
+from bot.transport import ConsoleTransport
 from flows import FLOWS
+from storage import queries, roster
+from storage.queries import bare_number
 from storage.sites import all_sites, has_sites, load_sites
 from storage.sitesfile import SitesFileError, read_sites
 
@@ -60,11 +64,15 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
         f"  database: {db}\n  jobs: {jobs}\n"
         f"  outbound messages: {type(_hotline().transport).__name__}\n\n"
         "Talk to it as a resident in another terminal:   hotline chat\n"
+        "Play a KK member (see hotline members list):   hotline chat --as-member +62...\n"
         f"Twilio webhook (SMS and WhatsApp):             POST http://{host}:{port}/twilio/messages\n"
         "  set PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN for a real number,\n"
         "  or pass --allow-unsigned to post by hand (local only).\n"
     )
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    app = current_app._get_current_object()
+    if isinstance(_hotline().queue, LocalQueue):  # no worker.py: this process sweeps too
+        threading.Thread(target=jobs.sweep_forever, args=(app, threading.Event()), daemon=True).start()
+    run_simple(host, port, app, threaded=True)
 
 
 @main.group()
@@ -124,39 +132,77 @@ def sites_list() -> None:
 
 @main.command()
 @click.option("--from", "sender", default="+6281200000001", show_default=True, help="Your number.")
+@click.option("--as-member", "member", default=None, help="Play the KK member with this number.")
 @click.option("--to", "to", default=None, help="The hotline number (default: the first site's).")
 @click.option("--whatsapp", is_flag=True, help="Talk as a WhatsApp user instead of SMS.")
 @with_appcontext
-def chat(sender: str, to: str | None, whatsapp: bool) -> None:
-    """Talk to the bot in this terminal, through the same code path as the webhook."""
+def chat(sender: str, member: str | None, to: str | None, whatsapp: bool) -> None:
+    """Talk to the bot in this terminal, through the same code path as the webhook.
+
+    Messages the hotline sends to your number (offers, relays, notices) show up as they are
+    sent, whichever process sends them: run one chat as a resident and another --as-member."""
     _ensure_ready()
     hotline = _hotline()
     try:
-        sender = e164(sender)
+        sender = e164(member or sender)
     except BadPayload:
-        raise click.BadParameter("not a phone number", param_hint="--from") from None
-    if to is None:
-        with hotline.db.session() as session:
-            first = all_sites(session)[0]
-            to = first.numbers[0] if first.numbers else "+620000000000"
-    click.echo("Hotline KK chat. Type a message and press Enter; Ctrl-D to leave.\n")
-    while True:
-        try:
-            text = input("> ")
-        except (EOFError, KeyboardInterrupt):
-            click.echo()
-            return
-        msg = service.Incoming(
-            sid=f"CH{uuid.uuid4().hex}",
-            sender=sender,
-            to=to.removeprefix("whatsapp:"),
-            channel="whatsapp" if whatsapp else "sms",
-            body=text,
+        raise click.BadParameter(
+            "not a phone number", param_hint="--as-member" if member else "--from"
+        ) from None
+    with hotline.db.session() as session:
+        sites = all_sites(session)
+        site = next(
+            (s for s in sites if to and to.removeprefix("whatsapp:") in map(bare_number, s.numbers)), sites[0]
         )
-        for reply in service.handle(hotline, msg).replies:
-            click.echo(f"\n{reply}\n")
-        if isinstance(hotline.queue, LocalQueue):
-            hotline.queue.drain()
+        to = to or (site.numbers[0] if site.numbers else "+620000000000")
+        if member and roster.member_for_number(session, site.id, sender) is None:
+            raise click.BadParameter(
+                f"no active member of {site.prefix} has this number", param_hint="--as-member"
+            )
+    if isinstance(hotline.transport, ConsoleTransport):
+        hotline.transport.stream = None  # each chat shows what reaches its own number instead
+    stop = threading.Event()
+    threading.Thread(
+        target=_show_pushed, args=(current_app._get_current_object(), sender, stop), daemon=True
+    ).start()
+    threading.Thread(
+        target=jobs.sweep_forever, args=(current_app._get_current_object(), stop), daemon=True
+    ).start()
+    role = "KK member: try KASUS, BANTUAN" if member else "resident"
+    click.echo(f"Hotline KK chat as {role} ({sender}). Type a message and press Enter; Ctrl-D to leave.\n")
+    try:
+        while True:
+            try:
+                text = input("> ")
+            except (EOFError, KeyboardInterrupt):
+                click.echo()
+                return
+            msg = service.Incoming(
+                sid=f"CH{uuid.uuid4().hex}",
+                sender=sender,
+                to=to.removeprefix("whatsapp:"),
+                channel="whatsapp" if whatsapp else "sms",
+                body=text,
+            )
+            for reply in service.handle(hotline, msg).replies:
+                click.echo(f"\n{reply}\n")
+            if isinstance(hotline.queue, LocalQueue):
+                hotline.queue.drain()
+    finally:
+        stop.set()
+
+
+def _show_pushed(app: Flask, number: str, stop: threading.Event, every: float = 0.5) -> None:
+    """Print what the hotline pushed to this number (not replies: those are printed already)."""
+    hotline = app.extensions["hotline"]
+    with hotline.db.session() as session:
+        seen = queries.last_message_id(session)
+    while not stop.wait(every):
+        with hotline.db.session() as session:
+            pushed = queries.pushed_to(session, number, after_id=seen)
+        for message_id, body in pushed:
+            seen = message_id
+            click.echo(f"\n[hotline -> {number}]\n{body}\n> ", nl=False)
 
 
 @main.group()

@@ -5,6 +5,7 @@ skipped, so a job pushed twice or re-pushed by the sweeper does nothing the seco
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot import duty, sending
 from storage import outbox
 
 log = logging.getLogger(__name__)
+SWEEP_SECONDS = 30
 
 # Jobs that run inside one transaction with their outbox row: (session, hotline, now, **args).
 HANDLERS: dict[str, Callable[..., None]] = {
@@ -66,3 +68,14 @@ def sweep(hotline: Any) -> int:
     for outbox_id, run_at in rows:
         hotline.push(outbox_id, run_at)
     return len(rows)
+
+
+def sweep_forever(app: Any, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
+    """The sweeper loop of worker.py, `hotline serve` and `hotline chat`."""
+    while not stop.wait(every):
+        try:
+            with app.app_context():
+                if n := sweep(app.extensions["hotline"]):
+                    log.info("sweeper pushed %d outbox rows again", n)
+        except Exception as exc:  # Redis or the database away: try again next round
+            log.warning("sweep failed: %s", type(exc).__name__)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -146,3 +146,21 @@ def conversation_state(session: Session, phone: str, site_id: int) -> str | None
         .where(Contact.phone == phone, Conversation.site_id == site_id)
     )
     return session.scalars(stmt).first()
+
+
+def last_message_id(session: Session) -> int:
+    return session.scalar(select(func.max(Message.id))) or 0
+
+
+def pushed_to(session: Session, number: str, after_id: int) -> list[tuple[int, str]]:
+    """Messages handed to the transport for this number, newest last (`hotline chat`)."""
+    stmt = (
+        select(Message.id, Message.body)
+        .where(
+            Message.id > after_id,
+            Message.address.in_([number, f"whatsapp:{number}"]),
+            Message.status.not_in(["pending", "handing", "failed"]),
+        )
+        .order_by(Message.id)
+    )
+    return [(row.id, row.body) for row in session.execute(stmt)]

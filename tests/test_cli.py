@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,11 +12,16 @@ from click.testing import CliRunner
 from sqlalchemy import func, inspect, select
 
 from app import create_app
-from bot import i18n
+from bot import i18n, service
 from bot.cli import main
 from bot.queue import LocalQueue
+from bot.transport import ConsoleTransport
+from storage import queries
 from storage.db import Database
-from storage.models import Area, Base, CaseEvent, Outbox, Site
+from storage.models import Area, Assignment, Base, CaseEvent, Member, Message, Outbox, Site
+from storage.sites import load_sites
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(tmp_path: Path, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
@@ -107,3 +114,82 @@ def test_in_process_queue_runs_now_and_delayed_jobs(tmp_path: Path) -> None:
 def test_app_without_redis_uses_the_in_process_queue(tmp_path: Path) -> None:
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
     assert isinstance(app.extensions["hotline"].queue, LocalQueue)
+
+
+def test_role_play_in_the_terminal_resident_then_member(tmp_path: Path) -> None:
+    """What KK members practise on a laptop: a resident reports in one chat, the member on duty
+    takes the case in another, relays a message and closes it; all with in-process jobs."""
+    assert run(tmp_path, "members", "load", str(ROOT / "members.toml")).exit_code == 0
+    report = [
+        "halo",
+        "ya",
+        "ya",
+        "dokumen",
+        "akta",
+        "anak",
+        "LEWATI",
+        "lompoe",
+        "1",
+        "2",
+        "LEWATI",
+        "LEWATI",
+        "1",
+    ]
+    result = run(tmp_path, "chat", "--from", "081234567890", input="\n".join(report) + "\n")
+    code = re.search(r"Kode: (PRE-\w{5})", result.output).group(1)
+    db = Database(f"sqlite:///{tmp_path / 'cli.db'}")
+    with db.session() as s:
+        offered = s.scalars(select(Member).join(Assignment, Assignment.member_id == Member.id)).first()
+        phone = offered.phone
+    member = run(
+        tmp_path,
+        "chat",
+        "--as-member",
+        phone,
+        input=f"KASUS\nTERIMA {code}\nBALAS {code} Besok kami bantu urus akta\nSELESAI {code}\n",
+    )
+    assert member.exit_code == 0, member.output
+    assert "menunggu TERIMA" in member.output and "Anda tangani" in member.output
+    assert "diteruskan ke warga" in member.output and "ditutup" in member.output
+    with db.session() as s:
+        to_resident = [m.body for m in s.scalars(select(Message).where(Message.address == "+6281234567890"))]
+    assert to_resident[0].startswith(f"Laporan {code} sudah diterima")
+    assert to_resident[1].endswith("Besok kami bantu urus akta") and "selesai" in to_resident[2]
+    with db.session() as s:
+        assert queries.pushed_to(s, "+6281234567890", after_id=0)[-1][1] == to_resident[2]
+    refused = run(tmp_path, "chat", "--as-member", "081299999999", input="KASUS\n")
+    assert refused.exit_code != 0 and "no active member" in refused.output
+
+
+def test_in_process_jobs_run_the_deadline_checks_too(tmp_path: Path) -> None:
+    """No Redis: the offer's deadline passes in this process and the next member is asked."""
+    from storage import roster
+    from storage.membersfile import read_members
+    from storage.sitesfile import read_sites
+
+    console = ConsoleTransport(stream=None)
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'local.db'}",
+            "HOTLINE_TRANSPORT": "console",
+            "HOTLINE_CONSOLE": console,
+            "HOTLINE_OFFER_MINUTES": "0.005",  # 0.3 s
+            "TWILIO_AUTH_TOKEN": "",
+        }
+    )
+    hotline = app.extensions["hotline"]
+    hotline.db.upgrade()
+    with hotline.db.session() as s:
+        load_sites(s, read_sites(ROOT / "sites.toml"))
+        roster.load_members(s, read_members(ROOT / "members.toml", roster.known_sites(s)))
+    sender = "+6281234567891"
+    for body in ["halo", "ya", "ya", "6", "3", "1", "butuh kursi roda", "lompoe", "1", "3", "LEWATI", "1"]:
+        reply = service.handle(hotline, service.Incoming(f"SM{uuid.uuid4().hex}", sender, "+62", "sms", body))
+    assert "Kode: PRE-" in reply.replies[0]
+    deadline = time.time() + 5
+    while time.time() < deadline and len({m.to for m in console.sent}) < 2:
+        time.sleep(0.05)
+    assert len({m.to for m in console.sent}) >= 2, console.sent  # offered, expired, offered again
+    with hotline.db.session() as s:
+        assert s.scalars(select(Assignment.status).order_by(Assignment.id)).first() == "expired"
+    hotline.db.dispose()
