@@ -60,9 +60,8 @@ def latencies(hotline, n: int, timeout: float = 60) -> list[float]:  # type: ign
 
 def report(label: str, ms: list[float]) -> None:
     p90 = ms[int(len(ms) * 0.9) - 1] if ms else float("nan")
-    print(
-        f"{label:34} n={len(ms):3}  median {statistics.median(ms):7.1f} ms  p90 {p90:7.1f} ms  max {max(ms):7.1f} ms"
-    )
+    median = statistics.median(ms)
+    print(f"{label:34} n={len(ms):3}  median {median:7.1f} ms  p90 {p90:7.1f} ms  max {max(ms):7.1f} ms")
 
 
 def main() -> None:
