@@ -17,7 +17,7 @@ from bot import i18n
 from bot.engine import Key, Say
 from storage import assignments, roster
 from storage.cases import OPEN, add_event
-from storage.models import Case, Contact, Member, Site
+from storage.models import Assignment, Case, Contact, Member, Site
 from storage.outbox import add_job
 from storage.queries import queue_message
 
@@ -196,9 +196,10 @@ def _unanswered(session: Session, case: Case, now: datetime) -> None:
 
 def check_offer(session: Session, hotline: Any, now: datetime, assignment_id: int) -> None:
     """The deadline of one offer. An offer answered meanwhile makes this a no-op (stale timer)."""
-    offer = assignments.lock_assignment(session, assignment_id)
+    offer = session.get(Assignment, assignment_id)
     if offer is None:
         return
+    # The case first, as TERIMA and TOLAK lock it: one lock order, no deadlock.
     case = assignments.lock_case(session, offer.case_id)
     session.refresh(offer)
     if case is None or offer.status != "offered":

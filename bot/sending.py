@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.transport import Outgoing, SendError
 from storage import delivery, outbox
-from storage.models import Contact, Member, Message, Site
+from storage.models import Contact, Member, Message, Outbox, Site
 from storage.queries import queue_message
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,8 @@ def send_message(hotline: Any, outbox_id: int, message_id: int) -> None:
         msg.provider_sid = provider_sid
         if delivery.STATUS_RANK.get(msg.status, 0) < delivery.STATUS_RANK["accepted"]:
             msg.status = "accepted"  # a status callback may already have said more
-        session.get_one(type(row), outbox_id).done_at = now
+        done = session.get_one(Outbox, outbox_id)
+        done.done_at, done.error = now, None
     log.info("message %s handed to the transport", message_id)
 
 
@@ -131,7 +132,7 @@ def _failed(hotline: Any, outbox_id: int, message_id: int, exc: SendError) -> No
     now = hotline.clock()
     with hotline.db.session() as session:
         msg = session.get_one(Message, message_id)
-        row = session.get_one(outbox.Outbox, outbox_id)
+        row = session.get_one(Outbox, outbox_id)
         row.error = f"{exc.kind} {exc.code or exc.http_status or ''}".strip()
         if exc.retryable:
             if msg.status == "handing":  # a callback may have shown Twilio has it after all

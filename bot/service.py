@@ -82,21 +82,7 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
         return _member_step(session, hotline, site, member, msg, now)
     contact = queries.contact_for(session, msg.sender, now)
     row = queries.lock_conversation(session, contact.id, site.id, now)
-    inbound_id = queries.record_inbound(
-        session,
-        {
-            "sid": msg.sid,
-            "direction": "in",
-            "party": "resident",
-            "channel": msg.channel,
-            "contact_id": contact.id,
-            "conversation_id": row.id,
-            "body": msg.body,
-            "num_media": len(msg.media),
-            "media": [{"url": u, "type": t} for u, t in msg.media],
-            "created_at": now,
-        },
-    )
+    inbound_id = _record(session, msg, now, party="resident", contact_id=contact.id, conversation_id=row.id)
     if inbound_id is None:
         return Result(queries.stored_reply(session, msg.sid), duplicate=True)
 
@@ -164,6 +150,21 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
     return Result([reply], jobs=[(o.id, o.run_at) for o in outbox.added(session)])
 
 
+def _record(session: Session, msg: Incoming, now: datetime, **who: object) -> int | None:
+    """The inbound message, unless its MessageSid was seen before (then None: a Twilio retry)."""
+    values = {
+        "sid": msg.sid,
+        "direction": "in",
+        "channel": msg.channel,
+        "body": msg.body,
+        "num_media": len(msg.media),
+        "media": [{"url": u, "type": t} for u, t in msg.media],
+        "created_at": now,
+        **who,
+    }
+    return queries.record_inbound(session, values)
+
+
 def _reporting(session: Session, msg: Incoming, site: Site) -> bool:
     """A member texting LAPOR, or in the middle of a report, is a resident for now."""
     state = queries.conversation_state(session, msg.sender, site.id)
@@ -173,21 +174,7 @@ def _reporting(session: Session, msg: Incoming, site: Site) -> bool:
 def _member_step(
     session: Session, hotline: Hotline, site: Site, member: Member, msg: Incoming, now: datetime
 ) -> Result:
-    inbound_id = queries.record_inbound(
-        session,
-        {
-            "sid": msg.sid,
-            "direction": "in",
-            "party": "member",
-            "channel": msg.channel,
-            "member_id": member.id,
-            "site_id": site.id,
-            "body": msg.body,
-            "num_media": len(msg.media),
-            "media": [{"url": u, "type": t} for u, t in msg.media],
-            "created_at": now,
-        },
-    )
+    inbound_id = _record(session, msg, now, party="member", member_id=member.id, site_id=site.id)
     if inbound_id is None:
         return Result(queries.stored_reply(session, msg.sid), duplicate=True)
     member.last_inbound_at = now  # opens WhatsApp's 24-hour window for messages to them

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.cases import CROCKFORD, OPEN
@@ -57,16 +57,6 @@ def offer_of(session: Session, case_id: int, member_id: int) -> Assignment | Non
         .where(Assignment.case_id == case_id, Assignment.member_id == member_id)
         .order_by(Assignment.id.desc())
         .limit(1)
-    )
-    return session.scalars(stmt).first()
-
-
-def lock_assignment(session: Session, assignment_id: int) -> Assignment | None:
-    stmt = (
-        select(Assignment)
-        .where(Assignment.id == assignment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
     )
     return session.scalars(stmt).first()
 
@@ -152,12 +142,3 @@ def relay_case(session: Session, contact_id: int, since: datetime) -> Case | Non
         .limit(1)
     )
     return session.scalars(stmt).first()
-
-
-def expire_offer(session: Session, offer: Assignment, now: datetime) -> None:
-    session.execute(
-        update(Assignment)
-        .where(Assignment.id == offer.id, Assignment.status == "offered")
-        .values(status="expired", answered_at=now)
-    )
-    session.refresh(offer)
