@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -110,13 +110,20 @@ def make_latest_urgent(session: Session, contact_id: int, now: datetime) -> Case
 def erase_contact(session: Session, contact: Contact, now: datetime, actor: str) -> dict[str, int]:
     """HAPUS / purge: personal data goes (number, names, texts, answers, NIK); anonymous counts
     stay (case category, area, urgency, status, dates); what was erased is audited."""
-    messages = session.execute(
-        update(Message).where(Message.contact_id == contact.id).values(body="", media=[])
-    ).rowcount
     case_ids = list(session.scalars(select(Case.id).where(Case.contact_id == contact.id)))
+    # Their own messages, and everything said about their cases (relays, members' replies).
+    messages = session.execute(
+        update(Message)
+        .where(or_(Message.contact_id == contact.id, Message.case_id.in_(case_ids)))
+        .values(body="", media=[])
+    ).rowcount
+    session.execute(update(Message).where(Message.contact_id == contact.id).values(address=None))
     session.execute(
         update(Case).where(Case.id.in_(case_ids)).values(answers={}, contact_ok=False, updated_at=now)
     )
+    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids))):
+        if "note" in event.data:  # members' notes; referrals keep the institution for the figures
+            event.data = {k: v for k, v in event.data.items() if k != "note"}
     for case_id in case_ids:
         session.add(CaseEvent(case_id=case_id, kind="erased", actor=actor, data={}, created_at=now))
     session.execute(update(Conversation).where(Conversation.contact_id == contact.id).values(data={}))

@@ -275,3 +275,28 @@ def test_a_member_can_report_as_a_resident(client, hotline, roster):
     assert "Setuju?" in ani.says("iya")  # in a report, her words are a resident's
     ani.says("BATAL")
     assert "Perintah tidak dikenal" in ani.says("halo")
+
+
+def test_hapus_erases_what_was_said_about_the_case_too(app, client, hotline, redis, console, roster):
+    code = report(client)
+    short = code.split("-")[1]
+    work(app, redis)
+    ani = Resident(client, A)
+    ani.says(f"TERIMA {short}")
+    ani.says(f"CATAT {short} suaminya bernama Udin, rumah dekat masjid")
+    ani.says(f"RUJUK {short} polisi")
+    ani.says(f"BALAS {short} Bu, besok kami datang")
+    work(app, redis)
+    warga = Resident(client, RESIDENT)
+    warga.says("jangan datang pagi, suami di rumah")
+    work(app, redis)
+    warga.says("HAPUS")
+    warga.says("ya")
+    with hotline.db.session() as s:
+        case = s.scalars(select(Case).where(Case.code == code)).one()
+        bodies = [m.body for m in s.scalars(select(Message).where(Message.case_id == case.id))]
+        assert bodies and all(b == "" for b in bodies)
+        assert s.scalars(select(Message.address).where(Message.address == RESIDENT)).all() == []
+        notes = [e.data for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+        assert not any("note" in d for d in notes)
+        assert {"to": "Polisi"}.items() <= next(d for d in notes if "to" in d).items()  # counts stay
