@@ -136,7 +136,7 @@ def _failed(hotline: Any, outbox_id: int, message_id: int, exc: SendError) -> No
         row.error = f"{exc.kind} {exc.code or exc.http_status or ''}".strip()
         if exc.retryable:
             if msg.status == "handing":  # a callback may have shown Twilio has it after all
-                msg.status = "pending"
+                msg.status, row.done_at = "pending", None  # a duplicate run may have closed the row
         else:
             msg.status, msg.error_code, row.done_at = "failed", exc.code, now
             if exc.kind in ("opted_out", "bad_number"):

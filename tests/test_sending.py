@@ -109,7 +109,9 @@ def callback_path(message_id: int) -> str:
 # -- SMS, at most once ----------------------------------------------------------------------
 
 
-def test_sms_to_a_member_goes_once_from_the_site_number(app, hotline, redis, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_sms_to_a_member_goes_once_from_the_site_number(  # type: ignore[no-untyped-def]
+    app, hotline, redis, twilio: FakeTwilio
+) -> None:
     member_id = add_member(hotline, channel="sms")
     message_id, outbox_id = send(hotline, MEMBER, "TERIMA PRE-7K3Q", member_id=member_id)
     work(app, redis)
@@ -137,7 +139,9 @@ def test_sms_to_a_member_goes_once_from_the_site_number(app, hotline, redis, twi
     assert scheduled(redis) == []
 
 
-def test_a_job_run_twice_sends_once(app, hotline, redis, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_job_run_twice_sends_once(  # type: ignore[no-untyped-def]
+    app, hotline, redis, twilio: FakeTwilio
+) -> None:
     member_id = add_member(hotline, channel="sms")
     message_id, outbox_id = send(hotline, MEMBER, member_id=member_id)
     work(app, redis)
@@ -152,7 +156,9 @@ def test_a_job_run_twice_sends_once(app, hotline, redis, twilio: FakeTwilio) -> 
     assert job(hotline, outbox_id).attempts == 1  # done: not even claimed again
 
 
-def test_a_message_left_handing_by_a_killed_worker_is_never_sent_again(app, hotline, redis, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_message_left_handing_by_a_killed_worker_is_never_sent_again(  # type: ignore[no-untyped-def]
+    app, hotline, redis, twilio: FakeTwilio
+) -> None:
     member_id = add_member(hotline, channel="sms")
     with hotline.db.session() as s:
         msg = queue_message(
@@ -175,7 +181,9 @@ def test_a_message_left_handing_by_a_killed_worker_is_never_sent_again(app, hotl
 # -- WhatsApp's 24-hour window --------------------------------------------------------------
 
 
-def test_whatsapp_inside_the_window_is_free_text(app, hotline, redis, clock, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_whatsapp_inside_the_window_is_free_text(  # type: ignore[no-untyped-def]
+    app, hotline, redis, clock, twilio: FakeTwilio
+) -> None:
     hotline.config["TWILIO_WA_TEMPLATE_SID"] = TEMPLATE  # configured, but not needed
     member_id = add_member(hotline, last_inbound_at=clock.now - timedelta(hours=23))
     message_id, outbox_id = send(hotline, f"whatsapp:{MEMBER}", "Kasus baru\nPRE-7K3Q", member_id=member_id)
@@ -239,7 +247,8 @@ def test_whatsapp_outside_the_window_without_template_falls_back_to_sms(  # type
     work(app, redis)
 
     [seen] = twilio.requests
-    assert (seen.form["To"], seen.form["From"], seen.form["Body"]) == (MEMBER, PRE_NUMBER, "Kasus baru PRE-7K3Q")
+    assert (seen.form["To"], seen.form["From"]) == (MEMBER, PRE_NUMBER)
+    assert seen.form["Body"] == "Kasus baru PRE-7K3Q"
     assert "ContentSid" not in seen.form
     msg = message(hotline, message_id)
     assert (msg.status, msg.channel, msg.address, msg.template) == ("accepted", "sms", MEMBER, None)
@@ -328,7 +337,9 @@ def test_twilio_refusing_free_text_gets_one_fallback(  # type: ignore[no-untyped
 # -- permanent errors -----------------------------------------------------------------------
 
 
-def test_an_opt_out_is_not_retried_and_nothing_more_goes_there(app, hotline, redis, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_an_opt_out_is_not_retried_and_nothing_more_goes_there(  # type: ignore[no-untyped-def]
+    app, hotline, redis, twilio: FakeTwilio
+) -> None:
     member_id = add_member(hotline, channel="sms")
     twilio.fail(400, 21610)
     message_id, outbox_id = send(hotline, MEMBER, member_id=member_id)
@@ -352,7 +363,9 @@ def test_an_opt_out_is_not_retried_and_nothing_more_goes_there(app, hotline, red
     assert job(hotline, later_outbox).error == "not sent: opted_out"
 
 
-def test_a_bad_number_is_flagged(app, hotline, redis, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_number_is_flagged(  # type: ignore[no-untyped-def]
+    app, hotline, redis, twilio: FakeTwilio
+) -> None:
     member_id = add_member(hotline, channel="sms")
     twilio.fail(400, 21211)
     message_id, outbox_id = send(hotline, MEMBER, member_id=member_id)
@@ -368,7 +381,9 @@ def test_a_bad_number_is_flagged(app, hotline, redis, twilio: FakeTwilio) -> Non
     assert len(twilio.requests) == 1
 
 
-def test_an_inactive_member_gets_nothing(app, hotline, redis, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_an_inactive_member_gets_nothing(  # type: ignore[no-untyped-def]
+    app, hotline, redis, twilio: FakeTwilio
+) -> None:
     member_id = add_member(hotline, channel="sms", active=False)
     message_id, outbox_id = send(hotline, MEMBER, member_id=member_id)
     work(app, redis)
@@ -390,13 +405,15 @@ def test_an_inactive_member_gets_nothing(app, hotline, redis, twilio: FakeTwilio
     ],
     ids=["429-20429", "429", "500", "timeout"],
 )
-def test_a_transient_failure_is_retried_by_rq(app, hotline, redis, twilio: FakeTwilio, script, error: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_transient_failure_is_retried_by_rq(  # type: ignore[no-untyped-def]
+    app, hotline, redis, twilio: FakeTwilio, script, error: str
+) -> None:
     member_id = add_member(hotline, channel="sms")
     script(twilio)
     message_id, outbox_id = send(hotline, MEMBER, member_id=member_id)
     started = time.monotonic()
     work(app, redis)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 4  # nothing hangs
 
     assert len(twilio.requests) == 1
     msg = message(hotline, message_id)
@@ -420,12 +437,9 @@ def test_a_transient_failure_is_retried_by_rq(app, hotline, redis, twilio: FakeT
     assert scheduled(redis) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/sending.py send_message: a send that succeeds on retry keeps the outbox row's "
-    "error from the failed attempt (run_outbox clears it for other jobs)",
-)
-def test_a_retried_send_that_succeeds_clears_the_outbox_error(app, hotline, redis, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_retried_send_that_succeeds_clears_the_outbox_error(  # type: ignore[no-untyped-def]
+    app, hotline, redis, twilio: FakeTwilio
+) -> None:
     member_id = add_member(hotline, channel="sms")
     twilio.fail(500)
     _, outbox_id = send(hotline, MEMBER, member_id=member_id)
@@ -451,12 +465,6 @@ class RunAgainDuringSend:
         return self.inner.send(message)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/sending.py send_message marks the outbox row done when it finds the message "
-    "'handing'; if the run that holds it then fails transiently, _failed puts the message back "
-    "to 'pending' but leaves the row done, so neither rq's retry nor the sweeper ever sends it",
-)
 def test_a_transient_failure_while_a_duplicate_run_saw_handing_is_still_retried(  # type: ignore[no-untyped-def]
     app, hotline, redis, clock, twilio: FakeTwilio
 ) -> None:
@@ -481,7 +489,9 @@ def test_a_transient_failure_while_a_duplicate_run_saw_handing_is_still_retried(
 # -- residents ------------------------------------------------------------------------------
 
 
-def test_a_resident_outside_the_window_gets_the_template(app, hotline, redis, clock, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_resident_outside_the_window_gets_the_template(  # type: ignore[no-untyped-def]
+    app, hotline, redis, clock, twilio: FakeTwilio
+) -> None:
     hotline.config["TWILIO_WA_TEMPLATE_SID"] = TEMPLATE
     contact_id = add_contact(hotline, last_inbound_at=clock.now - timedelta(days=2))
     message_id, outbox_id = send(
@@ -502,7 +512,9 @@ def test_a_resident_outside_the_window_gets_the_template(app, hotline, redis, cl
     assert job(hotline, outbox_id).done_at is not None
 
 
-def test_a_resident_never_gets_the_sms_fallback(app, hotline, redis, clock, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_resident_never_gets_the_sms_fallback(  # type: ignore[no-untyped-def]
+    app, hotline, redis, clock, twilio: FakeTwilio
+) -> None:
     hotline.config["HOTLINE_SMS_FALLBACK"] = "1"
     contact_id = add_contact(hotline, last_inbound_at=clock.now - timedelta(days=2))
     message_id, outbox_id = send(hotline, f"whatsapp:{RESIDENT}", contact_id=contact_id)
@@ -519,7 +531,9 @@ def test_a_resident_never_gets_the_sms_fallback(app, hotline, redis, clock, twil
     assert job(hotline, outbox_id).error == "not sent: window"
 
 
-def test_a_resident_refusing_free_text_gets_no_sms_fallback(app, hotline, redis, clock, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_resident_refusing_free_text_gets_no_sms_fallback(  # type: ignore[no-untyped-def]
+    app, hotline, redis, clock, twilio: FakeTwilio
+) -> None:
     hotline.config["HOTLINE_SMS_FALLBACK"] = "1"
     contact_id = add_contact(hotline, last_inbound_at=clock.now - timedelta(hours=1))
     twilio.fail(400, 63016)
@@ -532,7 +546,9 @@ def test_a_resident_refusing_free_text_gets_no_sms_fallback(app, hotline, redis,
         assert s.scalars(select(Message).where(Message.reply_to_id == message_id)).all() == []
 
 
-def test_a_stopped_resident_gets_nothing(app, hotline, redis, clock, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_stopped_resident_gets_nothing(  # type: ignore[no-untyped-def]
+    app, hotline, redis, clock, twilio: FakeTwilio
+) -> None:
     hotline.config["TWILIO_WA_TEMPLATE_SID"] = TEMPLATE
     contact_id = add_contact(hotline, last_inbound_at=clock.now - timedelta(hours=1), stopped=True)
     message_id, outbox_id = send(hotline, f"whatsapp:{RESIDENT}", contact_id=contact_id)
@@ -545,7 +561,9 @@ def test_a_stopped_resident_gets_nothing(app, hotline, redis, clock, twilio: Fak
     assert row.done_at is not None and row.error == "not sent: stopped"
 
 
-def test_a_resident_who_opts_out_is_stopped(app, hotline, redis, clock, twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_resident_who_opts_out_is_stopped(  # type: ignore[no-untyped-def]
+    app, hotline, redis, clock, twilio: FakeTwilio
+) -> None:
     contact_id = add_contact(hotline, last_inbound_at=clock.now - timedelta(hours=1))
     twilio.fail(400, 21610)
     send(hotline, f"whatsapp:{RESIDENT}", contact_id=contact_id)
@@ -624,7 +642,7 @@ def test_a_callback_before_the_job_stored_the_sid_is_not_overwritten(  # type: i
     message_id, outbox_id = send(hotline, MEMBER, member_id=member_id)
     work(app, redis)
 
-    [seen] = twilio.requests
+    assert len(twilio.requests) == 1
     msg = message(hotline, message_id)
     assert msg.status == "delivered"  # the job's "accepted" does not move it back
     assert msg.provider_sid and msg.provider_sid.startswith("SM")
