@@ -279,3 +279,33 @@ class Assignment(Base):
     answered_at: Mapped[datetime | None]
 
     member: Mapped[Member] = relationship()
+
+
+class User(Base):
+    """A console account (made with `hotline users create`): an admin sees every site and the
+    residents' contacts; a coordinator sees their own sites, contacts only when granted."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="coordinator")  # | admin
+    sites: Mapped[list[Any]] = mapped_column(default=list)  # site prefixes a coordinator sees
+    contacts: Mapped[bool] = mapped_column(Boolean, default=False)  # may see numbers and names
+    locale: Mapped[str] = mapped_column(String(8), default="id")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """Failed and successful logins, for rate limiting by name and by address."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
