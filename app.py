@@ -12,7 +12,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 
 from bot.queue import LocalQueue, RQQueue
-from bot.runtime import Hotline
+from bot.runtime import Hotline, is_on
 from bot.transport import ConsoleTransport, TwilioTransport
 from storage.db import Database
 
@@ -33,7 +33,6 @@ KEYS = (
     "TWILIO_WA_TEMPLATE_SID",
     "HOTLINE_SMS_FALLBACK",
 )
-TRUE = {"1", "true", "yes", "on"}
 
 
 class ConfigError(RuntimeError):
@@ -50,8 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update({k: os.environ[k] for k in KEYS if os.environ.get(k)})
     app.config.update(config or {})
-    unsigned = str(app.config.get("HOTLINE_ALLOW_UNSIGNED", "")).lower() in TRUE
-    app.config["HOTLINE_ALLOW_UNSIGNED"] = unsigned
+    for flag in ("HOTLINE_ALLOW_UNSIGNED", "HOTLINE_SMS_FALLBACK"):  # "1", "true", "on" from the env
+        app.config[flag] = is_on(app.config.get(flag, ""))
     _check(app.config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 

@@ -124,23 +124,25 @@ def _choose(session: Session, case: Case, now: datetime, tried: set[int]) -> lis
     return []
 
 
+def _offer_say(session: Session, case: Case, deadline: datetime) -> Say:
+    site = session.get_one(Site, case.site_id)
+    params = {
+        "code": case.code,
+        "short": short(case),
+        "category": Key(f"cat.{case.category}"),
+        "area": case.area.name if case.area else Key("unknown"),
+        "deadline": i18n.local_time(deadline, site.timezone, MEMBER_LOCALE),
+    }
+    return Say("member.offer_urgent" if case.urgent else "member.offer", params)
+
+
 def _offer(
     session: Session, hotline: Any, case: Case, picked: list[tuple[Member, str]], now: datetime
 ) -> None:
     deadline = _deadline(hotline, case, now)
-    site = session.get_one(Site, case.site_id)
     for member, tier in picked:
         offer = assignments.add_offer(session, case, member, tier, now, deadline)
-        params = {
-            "code": case.code,
-            "short": short(case),
-            "category": Key(f"cat.{case.category}"),
-            "area": case.area.name if case.area else Key("unknown"),
-            "deadline": i18n.local_time(deadline, site.timezone, MEMBER_LOCALE),
-        }
-        tell_member(
-            session, case, member, Say("member.offer_urgent" if case.urgent else "member.offer", params), now
-        )
+        tell_member(session, case, member, _offer_say(session, case, deadline), now)
         add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=deadline)
         add_event(
             session,
@@ -152,7 +154,22 @@ def _offer(
             tier=tier,
             deadline=deadline.isoformat(),
         )
-    case.status, case.updated_at = "offered", now
+    if case.status == "new":
+        case.status = "offered"
+    case.updated_at = now
+
+
+def _hurry(session: Session, hotline: Any, case: Case, waiting: list[Assignment], now: datetime) -> None:
+    """The case turned urgent while offers wait: they get the urgent deadline and alert."""
+    deadline = _deadline(hotline, case, now)
+    for offer in waiting:
+        if offer.deadline_at <= deadline:
+            continue
+        offer.deadline_at = deadline  # the old check finds it answered or expired: a no-op
+        add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=deadline)
+        member = session.get_one(Member, offer.member_id)
+        tell_member(session, case, member, _offer_say(session, case, deadline), now)
+        add_event(session, case, "urgent_alert", now, member_id=member.id, member=member.name)
 
 
 def assign_case(session: Session, hotline: Any, now: datetime, case_id: int, reason: str) -> None:
@@ -167,7 +184,9 @@ def assign_case(session: Session, hotline: Any, now: datetime, case_id: int, rea
             add_event(session, case, "urgent_alert", now, member_id=holder.id, member=holder.name)
         return
     waiting = assignments.pending(session, case.id)
-    if waiting and reason != "urgent":
+    if reason == "urgent":
+        _hurry(session, hotline, case, waiting, now)
+    elif waiting:
         return  # someone still has time to answer
     tried = {a.member_id for a in assignments.offers(session, case.id)}
     picked = _choose(session, case, now, tried)
@@ -211,3 +230,36 @@ def check_offer(session: Session, hotline: Any, now: datetime, assignment_id: in
     member = session.get_one(Member, offer.member_id)
     add_event(session, case, "expired", now, member_id=member.id, member=member.name)
     assign_case(session, hotline, now, case.id, "expired")
+
+
+# -- what a member (by text) or a coordinator (in the console) does to a case ---------------------
+
+
+def note(session: Session, case: Case, now: datetime, actor: str, who: str, text: str) -> None:
+    add_event(session, case, "note", now, actor=actor, member=who, note=text)
+    case.updated_at = now
+
+
+def refer(
+    session: Session, case: Case, now: datetime, actor: str, who: str, org: str, text: str = ""
+) -> None:
+    add_event(session, case, "referred", now, actor=actor, member=who, to=org, note=text)
+    case.status, case.updated_at = "referred", now
+
+
+def close(session: Session, case: Case, now: datetime, actor: str, who: str, text: str = "") -> None:
+    """Closed, with the resident told so if they agreed to messages."""
+    assignments.withdraw_others(session, case.id, None, now)
+    case.status, case.closed_at, case.updated_at = "closed", now, now
+    add_event(session, case, "closed", now, actor=actor, member=who, note=text)
+    if contact := may_message(session, case):
+        tell_resident(session, case, contact, Say("resident.closed", {"code": case.code}), now)
+
+
+def reassign(session: Session, hotline: Any, case: Case, member: Member, now: datetime, actor: str) -> None:
+    """A coordinator hands the case to a member of their choice: open offers lapse, the holder
+    (if any) lets go, and the chosen member gets an offer with its deadline."""
+    assignments.withdraw_others(session, case.id, None, now)
+    add_event(session, case, "reassigned", now, actor=actor, member_id=member.id, member=member.name)
+    case.member_id, case.accepted_at = None, None
+    _offer(session, hotline, case, [(member, "manual")], now)

@@ -6,24 +6,43 @@ locked, so two members racing TERIMA queue up and exactly one wins) and returns 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import duty
+from bot import duty, i18n
 from bot.engine import Key, Say
 from flows import FLOWS
 from flows.members import FIELDS, INSTITUTIONS, NEEDS_CODE, NEEDS_TEXT, VERBS
 from flows.model import Choice
-from flows.reading import norm, read_choice
+from flows.reading import norm
 from storage import assignments
 from storage.cases import OPEN, add_event
 from storage.models import AuditLog, Case, Contact, Member, Site
 
 _WORDS = {word: verb for verb, words in VERBS.items() for word in words}
+_EDGES = ".,;:!?#()[]'\"*_"
+_THANKS = {"terima kasih", "trima kasih", "terimakasih", "makasih"}
+_FILLERS = {"kode", "code", "no", "nomor", "nomer", "kasus", "#"}  # "TERIMA kode 7K3QX"
 TEXT_LIMIT = 1000  # a note or a relayed message; the full text stays in the transcript
+STORY_LIMIT = 600  # LIHAT stays one message: Twilio refuses bodies over 1,600 characters
+
+
+@dataclass
+class Act:
+    """One command on one case, for the handlers below."""
+
+    session: Session
+    hotline: Any
+    member: Member
+    case: Case
+    text: str  # what follows the code
+    now: datetime
+    params: dict[str, Any]  # code and short code, for every reply
 
 
 @dataclass(frozen=True)
@@ -34,19 +53,46 @@ class Command:
     readings: tuple[tuple[str | None, str, str], ...] = ()
 
 
+def _verb(tokens: list[re.Match[str]]) -> tuple[str, int]:
+    """The command word or phrase ("TOLAK", "tidak bisa"), and how many tokens it took."""
+    words = [t.group().lower().strip(_EDGES) for t in tokens[:2]]
+    if " ".join(words) in _THANKS:  # "terima kasih" is thanks, not TERIMA of a case "KASIH"
+        return "", 2
+    if len(words) == 2 and (verb := _WORDS.get(" ".join(words))):
+        return verb, 2
+    return (_WORDS.get(words[0], ""), 1) if words else ("", 0)
+
+
 def read_command(body: str) -> Command:
-    words = body.strip().split()
-    if not words:
-        return Command("")
-    verb = _WORDS.get(words[0].lower().strip(".,!:"), "")
+    tokens = list(re.finditer(r"\S+", body))
+    verb, i = _verb(tokens)
     if verb not in NEEDS_CODE:
         return Command(verb)
+    while i < len(tokens) and tokens[i].group().lower().strip(_EDGES) in _FILLERS | {""}:
+        i += 1
     readings = []
-    if len(words) > 1 and (code := assignments.read_code(words[1])):
-        readings.append((*code, " ".join(words[2:])))
-    if len(words) > 2 and (code := assignments.read_code(words[1] + words[2])) and code[0]:
-        readings.append((*code, " ".join(words[3:])))
+    words = [t.group().strip(_EDGES) for t in tokens]
+    if i < len(tokens) and (code := assignments.read_code(words[i])):
+        readings.append((*code, body[tokens[i].end() :].strip()))
+    if i + 1 < len(tokens) and (code := assignments.read_code(words[i] + words[i + 1])) and code[0]:
+        readings.append((*code, body[tokens[i + 1].end() :].strip()))
     return Command(verb, tuple(readings))
+
+
+def is_case_command(body: str) -> bool:
+    """A command about cases: a member's, even while they are in a report of their own."""
+    verb, _ = _verb(list(re.finditer(r"\S+", body)))
+    return verb in NEEDS_CODE or verb == "KASUS"
+
+
+def institution(text: str) -> str | None:
+    """The institution named in a RUJUK, longest name first ("uptd ppa" before "ppa")."""
+    low = " " + re.sub(r"[^\w]+", " ", text.lower()) + " "
+    aliases = sorted(
+        ((a, name) for name, words in INSTITUTIONS.items() for a in (name.lower(), *words)),
+        key=lambda pair: -len(pair[0]),
+    )
+    return next((name for alias, name in aliases if f" {alias} " in low), None)
 
 
 def _find(session: Session, member: Member, command: Command) -> tuple[Case | None, str]:
@@ -88,15 +134,18 @@ def run(
     case, rest = _find(session, member, command)
     if case is None:
         return [Say("member.unknown_case", {"code": command.readings[0][1]})], None
-    case = assignments.lock_case(session, case.id) or case
+    case = assignments.lock_case(session, case.id)
+    if case is None:  # deleted meanwhile
+        return [Say("member.unknown_case", {"code": command.readings[0][1]})], None
     params = {"code": case.code, "short": duty.short(case)}
     if command.verb in NEEDS_TEXT and not rest.strip():
         return [Say("member.need_text", {**params, "verb": command.verb})], case
-    handler = _HANDLERS[command.verb]
-    return handler(session, hotline, member, case, rest.strip()[:TEXT_LIMIT], now, params), case
+    act = Act(session, hotline, member, case, rest.strip()[:TEXT_LIMIT], now, params)
+    return _HANDLERS[command.verb](act), case
 
 
-def _terima(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+def _terima(act: Act) -> list[Say]:
+    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
     if case.status not in OPEN:
         return [Say("member.already_closed", params)]
     if case.member_id == member.id:
@@ -109,7 +158,9 @@ def _terima(session, hotline, member, case, rest, now, params) -> list[Say]:  # 
         return [Say("member.not_offered", params)]
     if offer is not None and offer.status in ("offered", "expired", "withdrawn"):
         offer.status, offer.answered_at = "accepted", now
-    assignments.withdraw_others(session, case.id, offer.id if offer else None, now)
+    for other_id in assignments.withdraw_others(session, case.id, offer.id if offer else None, now):
+        other = session.get_one(Member, other_id)  # alerted too (urgent): no need to act now
+        duty.tell_member(session, case, other, Say("member.taken", {**params, "name": member.name}), now)
     case.member_id, case.accepted_at, case.status, case.updated_at = member.id, now, "accepted", now
     add_event(session, case, "accepted", now, actor=f"member:{member.id}", member=member.name)
     if contact := duty.may_message(session, case):
@@ -117,25 +168,25 @@ def _terima(session, hotline, member, case, rest, now, params) -> list[Say]:  # 
     return [Say("member.accepted", params)]
 
 
-def _tolak(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+def _tolak(act: Act) -> list[Say]:
+    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
     offer = assignments.offer_of(session, case.id, member.id)
     if offer is None or offer.status != "offered" or case.member_id is not None:
         return [Say("member.not_offered", params)]
     offer.status, offer.answered_at = "declined", now
     add_event(session, case, "declined", now, actor=f"member:{member.id}", member=member.name)
-    duty.assign_case(session, hotline, now, case.id, "declined")
+    duty.assign_case(session, act.hotline, now, case.id, "declined")
     return [Say("member.declined", params)]
 
 
-def _lihat(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+def _lihat(act: Act) -> list[Say]:
+    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
     if not _may_view(session, member, case):
         return [Say("member.not_yours", params)]
     session.add(
         AuditLog(actor=f"member:{member.id}", action="view_case", details={"case": case.code}, created_at=now)
     )
     site = session.get_one(Site, case.site_id)
-    from bot import i18n
-
     return [
         Say(
             "member.details",
@@ -156,8 +207,6 @@ def _lihat(session, hotline, member, case, rest, now, params) -> list[Say]:  # t
 
 def _contact_line(session: Session, case: Case) -> str:
     """How the resident wants to be reached. Their number only when they asked for a call."""
-    from bot import i18n
-
     method = case.answers.get("contact") or "none"
     contact = session.get(Contact, case.contact_id) if case.contact_id else None
     line = (
@@ -174,8 +223,6 @@ def _contact_line(session: Session, case: Case) -> str:
 
 def _answers(case: Case) -> str:
     """The report's answers as 'question: answer' lines, option values shown as their labels."""
-    from bot import i18n
-
     flow = FLOWS.get(case.category)
     lines = []
     for name, value in case.answers.items():
@@ -186,63 +233,65 @@ def _answers(case: Case) -> str:
             labels = {o.value: i18n.text(o.label, duty.MEMBER_LOCALE) for o in step.answer.options}
             values = value if isinstance(value, list) else [value]
             value = ", ".join(labels.get(v, str(v)) for v in values)
+        elif name == "nik":  # enough to match a document; the whole number only in the console
+            value = "*" * 12 + str(value)[-4:]
+        elif isinstance(value, str) and len(value) > STORY_LIMIT:
+            value = value[:STORY_LIMIT].rstrip() + "..."
         lines.append(f"- {i18n.text(f'field.{name}', duty.MEMBER_LOCALE)}: {value}")
     if case.answers.get("media"):
         lines.append(f"- foto: {case.answers['media']}")
     return "\n".join(lines) or "-"
 
 
-def _catat(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+def _catat(act: Act) -> list[Say]:
+    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
+    rest = act.text
     if not _may_act(member, case):
         return [Say("member.not_yours", params)]
-    add_event(session, case, "note", now, actor=f"member:{member.id}", member=member.name, note=rest)
-    case.updated_at = now
+    duty.note(session, case, now, f"member:{member.id}", member.name, rest)
     return [Say("member.noted", params)]
 
 
-def _rujuk(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+def _rujuk(act: Act) -> list[Say]:
+    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
+    rest = act.text
     if not _may_act(member, case):
         return [Say("member.not_yours", params)]
     if case.status not in OPEN:
         return [Say("member.already_closed", params)]
-    names = list(INSTITUTIONS)
-    pick = read_choice(rest, [(n.lower(), *words) for n, words in INSTITUTIONS.items()])
-    if pick is None:
+    org = institution(rest)
+    if org is None:
         return [Say("member.unknown_org", params)]
-    org = names[pick]
-    add_event(
-        session, case, "referred", now, actor=f"member:{member.id}", member=member.name, to=org, note=rest
-    )
-    case.status, case.updated_at = "referred", now
+    duty.refer(session, case, now, f"member:{member.id}", member.name, org, rest)
     return [Say("member.referred", {**params, "org": org})]
 
 
-def _selesai(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+def _selesai(act: Act) -> list[Say]:
+    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
+    rest = act.text
     if not _may_act(member, case):
         return [Say("member.not_yours", params)]
     if case.status not in OPEN:
         return [Say("member.already_closed", params)]
-    assignments.withdraw_others(session, case.id, None, now)
-    case.status, case.closed_at, case.updated_at = "closed", now, now
-    add_event(session, case, "closed", now, actor=f"member:{member.id}", member=member.name, note=rest)
-    if contact := duty.may_message(session, case):
-        duty.tell_resident(session, case, contact, Say("resident.closed", {"code": case.code}), now)
+    duty.close(session, case, now, f"member:{member.id}", member.name, rest)
     return [Say("member.closed", params)]
 
 
-def _balas(session, hotline, member, case, rest, now, params) -> list[Say]:  # type: ignore[no-untyped-def]
+def _balas(act: Act) -> list[Say]:
+    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
+    rest = act.text
     if not _may_act(member, case):
         return [Say("member.not_yours", params)]
     contact = duty.may_message(session, case)
     if contact is None:
         return [Say("member.no_messages", {**params, "contact": _contact_line(session, case)})]
     say = Say("resident.relay", {"code": case.code, "text": rest})
-    duty.tell_resident(session, case, contact, say, now, party="member", member_id=member.id)
+    duty.tell_resident(session, case, contact, say, now, member_id=member.id)  # the bot passes it on
     add_event(session, case, "relayed", now, actor=f"member:{member.id}", member=member.name)
     return [Say("member.relayed", params)]
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Act], list[Say]]] = {
     "TERIMA": _terima,
     "TOLAK": _tolak,
     "LIHAT": _lihat,

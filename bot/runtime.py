@@ -14,6 +14,12 @@ from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def is_on(value: Any) -> bool:
+    """A switch from the environment ("1", "true", "on") or from code (True)."""
+    return str(value).strip().lower() in TRUE
 
 
 @dataclass

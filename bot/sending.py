@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.runtime import is_on
 from bot.transport import Outgoing, SendError
 from storage import delivery, outbox
 from storage.models import Contact, Member, Message, Outbox, Site
@@ -23,7 +24,6 @@ from storage.queries import queue_message
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24)  # WhatsApp: free text only this long after their last message
-STUCK = timedelta(minutes=15)
 WINDOW_ERROR = 63016
 
 
@@ -91,9 +91,7 @@ def _plan(session: Session, config: Any, msg: Message, now: datetime) -> Outgoin
 
 def _sms_fallback(config: Any, msg: Message) -> bool:
     """SMS only for members: a resident chose WhatsApp, and an SMS on a shared phone shows more."""
-    return str(config.get("HOTLINE_SMS_FALLBACK", "")).lower() in {"1", "true", "yes", "on"} and bool(
-        msg.member_id
-    )
+    return is_on(config.get("HOTLINE_SMS_FALLBACK")) and msg.member_id is not None and msg.contact_id is None
 
 
 def send_message(hotline: Any, outbox_id: int, message_id: int) -> None:
@@ -119,8 +117,9 @@ def send_message(hotline: Any, outbox_id: int, message_id: int) -> None:
         _failed(hotline, outbox_id, message_id, exc)
         return
     with hotline.db.session() as session:
-        msg = session.get_one(Message, message_id)
-        msg.provider_sid = provider_sid
+        msg = _lock(session, message_id)  # a status callback may be writing it right now
+        assert msg is not None
+        msg.provider_sid = msg.provider_sid or provider_sid
         if delivery.STATUS_RANK.get(msg.status, 0) < delivery.STATUS_RANK["accepted"]:
             msg.status = "accepted"  # a status callback may already have said more
         done = session.get_one(Outbox, outbox_id)
@@ -131,7 +130,8 @@ def send_message(hotline: Any, outbox_id: int, message_id: int) -> None:
 def _failed(hotline: Any, outbox_id: int, message_id: int, exc: SendError) -> None:
     now = hotline.clock()
     with hotline.db.session() as session:
-        msg = session.get_one(Message, message_id)
+        msg = _lock(session, message_id)
+        assert msg is not None
         row = session.get_one(Outbox, outbox_id)
         row.error = f"{exc.kind} {exc.code or exc.http_status or ''}".strip()
         if exc.retryable:
@@ -172,9 +172,11 @@ def send_fallback(session: Session, hotline: Any, now: datetime, message_id: int
         address, template = str(msg.address).removeprefix("whatsapp:"), None
     else:
         return  # stays failed: the coordinators' delivery problems list shows it
+    if msg.site_id is None:  # every queued message names its site; a TwiML reply is no fallback
+        return
     queue_message(
         session,
-        site_id=msg.site_id or 0,
+        site_id=msg.site_id,
         address=address,
         body=msg.body,
         now=now,

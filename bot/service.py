@@ -93,7 +93,7 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
     if row.state == IDLE and not row.data.get("hold") and not reading.global_word(msg.body):
         relay = assignments.relay_case(session, contact.id, now - RELAY_WINDOW)
         if relay is not None:
-            return _relay_to_member(session, relay, row, inbound_id, msg, now)
+            return _relay_to_member(session, *relay, row, inbound_id, msg, now)
     places = [
         Place(a.id, a.name, a.kecamatan, tuple(a.aliases)) for a in queries.site_places(session, site.id)
     ]
@@ -166,7 +166,10 @@ def _record(session: Session, msg: Incoming, now: datetime, **who: object) -> in
 
 
 def _reporting(session: Session, msg: Incoming, site: Site) -> bool:
-    """A member texting LAPOR, or in the middle of a report, is a resident for now."""
+    """A member texting LAPOR, or in the middle of a report, is a resident for now; a case
+    command (TERIMA 7K3QX, KASUS) still reaches the member side."""
+    if members.is_case_command(msg.body):
+        return False
     state = queries.conversation_state(session, msg.sender, site.id)
     return members.is_resident_word(msg.body) or state not in (None, IDLE)
 
@@ -178,6 +181,7 @@ def _member_step(
     if inbound_id is None:
         return Result(queries.stored_reply(session, msg.sid), duplicate=True)
     member.last_inbound_at = now  # opens WhatsApp's 24-hour window for messages to them
+    member.unreachable = None  # they just wrote from this number: it works
     says, case = members.run(session, hotline, site, member, msg.body, now)
     case_id = case.id if case is not None else None
     if case_id is not None:
@@ -197,13 +201,19 @@ def _member_step(
 
 
 def _relay_to_member(
-    session: Session, case: Case, row: Conversation, inbound_id: int, msg: Incoming, now: datetime
+    session: Session,
+    case: Case,
+    member_id: int,
+    row: Conversation,
+    inbound_id: int,
+    msg: Incoming,
+    now: datetime,
 ) -> Result:
-    """A resident answering a member's BALAS: their words go to the member holding the case."""
-    holder = session.get_one(Member, case.member_id)
+    """A resident answering a member's BALAS: their words go back to the member who wrote."""
+    member = session.get_one(Member, member_id)
     text = reading.clean(msg.body)[: members.TEXT_LIMIT] or f"[{len(msg.media)} media]"
     say = Say("member.resident_reply", {"short": duty.short(case), "text": text})
-    duty.tell_member(session, case, holder, say, now, party="resident")
+    duty.tell_member(session, case, member, say, now)
     _tag(session, inbound_id, row.run, case.id)
     row.updated_at = now
     reply = i18n.render([Say("resident.relay_ack", {"code": case.code})], row.locale)

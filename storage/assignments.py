@@ -124,21 +124,22 @@ def member_cases(session: Session, member_id: int, limit: int = 10) -> tuple[lis
     return list(held), list(offered)
 
 
-def relay_case(session: Session, contact_id: int, since: datetime) -> Case | None:
-    """The open case whose member last wrote to this resident after `since`: a resident's next
-    free text goes back to that member instead of starting a new report."""
+def relay_case(session: Session, contact_id: int, since: datetime) -> tuple[Case, int] | None:
+    """The open case, and the member, of the last BALAS this resident got after `since`: their
+    next free text goes back to that member instead of starting a new report."""
     stmt = (
-        select(Case)
+        select(Case, Message.member_id)
         .join(Message, Message.case_id == Case.id)
         .where(
-            Case.contact_id == contact_id,
-            Case.status.in_(OPEN),
-            Case.member_id.is_not(None),
-            Message.party == "member",
+            Message.contact_id == contact_id,
             Message.direction == "out",
+            Message.member_id.is_not(None),
             Message.created_at >= since,
         )
         .order_by(Message.id.desc())
         .limit(1)
     )
-    return session.scalars(stmt).first()
+    row = session.execute(stmt).first()
+    if row is None or row[0].status not in OPEN:
+        return None
+    return row[0], row[1]

@@ -103,6 +103,7 @@ def _load_site(session: Session, site: Site, specs: list[MemberSpec], counts: di
         member.area_id = area.id if area else None
         member.name, member.role, member.backup = spec.name, spec.role, spec.backup
         member.channel, member.active = spec.channel, spec.active
+        member.unreachable = None  # the coordinator vouches for the number again
         member.shifts = [
             Shift(weekday=s.weekday, start_minute=s.start_minute, end_minute=s.end_minute)
             for s in spec.shifts
@@ -211,4 +212,6 @@ def set_active(session: Session, phone: str, active: bool, site_prefix: str | No
     members = list(session.scalars(stmt))
     for member in members:
         member.active = active
+        if active:
+            member.unreachable = None
     return len(members)

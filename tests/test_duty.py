@@ -178,7 +178,7 @@ def test_offer_deadline_escalation_and_the_whole_follow_up(
         parties = {
             (m.direction, m.party) for m in s.scalars(select(Message).where(Message.case_id == case.id))
         }
-        assert {("in", "member"), ("out", "member"), ("in", "resident"), ("out", "resident")} <= parties
+        assert parties == {("in", "member"), ("in", "resident"), ("out", "bot")}  # relays are the bot's
         assert (
             s.scalars(select(AuditLog).where(AuditLog.action == "view_case")).one().actor
             == f"member:{roster[B]}"
@@ -300,3 +300,61 @@ def test_hapus_erases_what_was_said_about_the_case_too(app, client, hotline, red
         notes = [e.data for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
         assert not any("note" in d for d in notes)
         assert {"to": "Polisi"}.items() <= next(d for d in notes if "to" in d).items()  # counts stay
+
+
+def test_darurat_on_an_offered_case_hurries_every_offer(app, client, hotline, redis, console, roster, clock):
+    code = report(client)
+    work(app, redis)
+    assert "MENDESAK" not in to(console, A)[-1]
+    assert "darurat" in Resident(client, RESIDENT).says("DARURAT").lower()
+    work(app, redis)
+    for number in (A, B, KOORD):  # the waiting offer is hurried, the rest alerted at once
+        assert "MENDESAK" in to(console, number)[-1], number
+    clock.advance(minutes=11)  # the urgent deadline, not the hour of the first offer
+    work(app, redis, until=clock())
+    assert "MENDESAK" in to(console, KETUA)[-1]  # then the backup
+    assert events(hotline, code).count("expired") == 3
+
+
+def test_members_type_the_way_people_type(app, client, hotline, redis, console, roster):
+    code = report(client)
+    short = code.split("-")[1]
+    work(app, redis)
+    ani = Resident(client, A)
+    assert "Perintah tidak dikenal" in ani.says("terima kasih")
+    assert "dialihkan" in ani.says(f"tidak bisa {short}.")
+    work(app, redis)
+    budi = Resident(client, B)
+    assert "Anda tangani" in budi.says(f"terima {code.lower()},")
+    assert "ke DP3A dicatat" in budi.says(f"rujuk kode #{short} DP3A")
+    assert "tidak dikenal" in budi.says(f"RUJUK {short} kantor desa")
+    budi.says(f"CATAT {short} baris satu\nbaris dua")
+    with hotline.db.session() as s:
+        notes = [e.data["note"] for e in s.scalars(select(CaseEvent).where(CaseEvent.kind == "note"))]
+    assert notes == ["baris satu\nbaris dua"]
+
+
+def test_a_member_in_a_report_of_her_own_still_takes_cases(app, client, hotline, redis, console, roster):
+    code = report(client)
+    work(app, redis)
+    ani = Resident(client, A)
+    assert "aman membalas" in ani.says("LAPOR")
+    assert "Anda tangani" in ani.says(f"TERIMA {code}")
+    assert "Setuju?" in ani.says("iya")  # and her report goes on where it was
+
+
+def test_the_residents_reply_goes_back_to_the_member_who_wrote(app, client, hotline, redis, console, roster):
+    code = report(client)
+    short = code.split("-")[1]
+    work(app, redis)
+    with hotline.db.session() as s:  # a bounced number is reachable again once they write
+        s.get_one(Member, roster[KOORD]).unreachable = "bad_number"
+    koordinator = Resident(client, KOORD)
+    assert "diteruskan ke warga" in koordinator.says(f"BALAS {short} Ibu aman? Balas pesan ini.")
+    with hotline.db.session() as s:
+        assert s.get_one(Member, roster[KOORD]).unreachable is None
+    work(app, redis)
+    assert "diteruskan ke pendamping" in Resident(client, RESIDENT).says("iya saya aman")
+    work(app, redis)
+    assert "Balasan warga: iya saya aman" in to(console, KOORD)[-1]
+    assert not any("Balasan warga" in m for m in to(console, A))

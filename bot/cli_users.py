@@ -1,0 +1,84 @@
+"""`hotline users create|list|disable|enable`: accounts for the coordinators' web console."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from storage import users as accounts
+
+
+def _db():  # type: ignore[no-untyped-def]
+    hotline = current_app.extensions["hotline"]
+    hotline.db.upgrade()
+    return hotline
+
+
+@click.group("users")
+def users() -> None:
+    """Console accounts (coordinators and admins)."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(accounts.ROLES), default="coordinator", show_default=True)
+@click.option("--site", "sites", multiple=True, help="Site prefix the account sees (repeat for more).")
+@click.option("--contacts", is_flag=True, help="May see residents' numbers and names (admins always may).")
+@click.password_option(help="Asked for when not given (at least 10 characters).")
+@with_appcontext
+def create(username: str, role: str, sites: tuple[str, ...], contacts: bool, password: str) -> None:
+    """Make an account; the password is stored only as a scrypt hash."""
+    hotline = _db()
+    try:
+        with hotline.db.session() as session:
+            user = accounts.create(
+                session, username, password, role, [s.upper() for s in sites], contacts, hotline.clock()
+            )
+            summary = f"{user.username} ({user.role}; sites: {', '.join(user.sites) or 'all'})"
+    except accounts.UserError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"created {summary}")
+
+
+@users.command("list")
+@with_appcontext
+def list_users() -> None:
+    """Show every account."""
+    hotline = _db()
+    with hotline.db.session() as session:
+        for user in accounts.all_users(session):
+            sites = ", ".join(user.sites) if user.role != "admin" else "all sites"
+            flags = [f for f, on in (("contacts", user.contacts), ("disabled", not user.active)) if on]
+            click.echo(
+                f"{user.username:24} {user.role:12} {sites}" + (f"  [{', '.join(flags)}]" if flags else "")
+            )
+
+
+def _switch(username: str, active: bool) -> None:
+    hotline = _db()
+    with hotline.db.session() as session:
+        found = accounts.set_active(session, username, active)
+    if not found:
+        click.echo(f"error: no user {username!r}", err=True)
+        sys.exit(1)
+    click.echo(f"{username} {'enabled' if active else 'disabled'}")
+
+
+@users.command("disable")
+@click.argument("username")
+@with_appcontext
+def disable(username: str) -> None:
+    """Stop an account from logging in (its sessions end at the next request)."""
+    _switch(username, False)
+
+
+@users.command("enable")
+@click.argument("username")
+@with_appcontext
+def enable(username: str) -> None:
+    """Let a disabled account log in again."""
+    _switch(username, True)
