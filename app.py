@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 
 from bot.queue import LocalQueue, RQQueue
@@ -52,15 +55,28 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for flag in ("HOTLINE_ALLOW_UNSIGNED", "HOTLINE_SMS_FALLBACK"):  # "1", "true", "on" from the env
         app.config[flag] = is_on(app.config.get(flag, ""))
     _check(app.config)
+    app.config.setdefault("SECRET_KEY", None)
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _instance_secret(Path(app.instance_path))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=str(app.config.get("PUBLIC_URL", "")).startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     db = Database(app.config["DATABASE_URL"])
     hotline = Hotline(db=db, queue=_queue(app), transport=_transport(app.config), config=app.config)
     app.extensions["hotline"] = hotline
 
+    from bot import console
     from bot.channel import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(console.bp)
+    csrf = CSRFProtect(app)  # every console form; Twilio's posts are signed instead
+    csrf.exempt(bp)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
@@ -96,6 +112,16 @@ def _check(config: Mapping[str, Any]) -> None:
             "PUBLIC_URL is not set: signatures are checked against the request URL, which "
             "fails behind a TLS proxy"
         )
+
+
+def _instance_secret(folder: Path) -> str:
+    """Without SECRET_KEY, one made once and kept in the instance folder (readable by us only),
+    so sessions survive restarts and every gunicorn worker shares it."""
+    path = folder / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
 
 
 def _transport(config: Mapping[str, Any]):  # type: ignore[no-untyped-def]

@@ -15,7 +15,9 @@ from werkzeug.serving import run_simple
 from app import create_app
 from bot import i18n, jobs, service
 from bot.channel import BadPayload, e164
+from bot.cli_export import export
 from bot.cli_members import members
+from bot.cli_report import purge, report
 from bot.flowdoc import check_flows, mermaid
 from bot.queue import LocalQueue
 from bot.transport import ConsoleTransport
@@ -259,3 +261,6 @@ def translate_compile() -> None:
 
 
 main.add_command(members)
+main.add_command(report)
+main.add_command(purge)
+main.add_command(export)

@@ -7,6 +7,7 @@ without a build step; `hotline translate compile` writes `.mo` files for other t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
@@ -77,8 +78,41 @@ def local_datetime(moment: datetime, tz: str, locale: str) -> str:
     return format_datetime(moment.astimezone(ZoneInfo(tz)), "d MMM yyyy HH:mm", locale=locale)
 
 
+# The console's texts: t("console....") in its templates and views, and one per timeline event.
+CONSOLE_SOURCES = (
+    Path(__file__).parent / "console.py",
+    *sorted((Path(__file__).parent / "templates").rglob("*.html")),
+)
+_T_CALL = re.compile(r"""\bt\(\s*['"](console\.[a-z_.]+[a-z_])['"]""")
+EVENT_KINDS = (
+    "submitted",
+    "urgent",
+    "awaiting_member",
+    "offered",
+    "expired",
+    "declined",
+    "accepted",
+    "note",
+    "referred",
+    "relayed",
+    "closed",
+    "unanswered",
+    "erased",
+    "urgent_alert",
+    "reassigned",
+    "purged",
+)
+
+
+def console_keys() -> set[str]:
+    keys = {f"console.event.{kind}" for kind in EVENT_KINDS}
+    for path in CONSOLE_SOURCES:
+        keys.update(_T_CALL.findall(path.read_text(encoding="utf-8")))
+    return keys
+
+
 def all_keys() -> list[str]:
-    keys: set[str] = set(SYSTEM_KEYS) | set(MEMBER_KEYS)
+    keys: set[str] = set(SYSTEM_KEYS) | set(MEMBER_KEYS) | console_keys()
     for flow in FLOWS.values():
         keys |= flow.message_keys()
     return sorted(keys)

@@ -94,7 +94,8 @@ def site_members(session: Session, site_ids: list[int]) -> list[Member]:
 def member_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(Member.id, Member.name).where(Member.id.in_(ids))).tuples())
+    rows = session.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))
+    return {member_id: name for member_id, name in rows}
 
 
 def site_areas(session: Session, site_ids: list[int]) -> list[Area]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -140,3 +140,140 @@ def erase_contact(session: Session, contact: Contact, now: datetime, actor: str)
         )
     )
     return counts
+
+
+PURGEABLE = ("closed", "cancelled")
+PURGE_BATCH = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
+
+
+def _batches(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + PURGE_BATCH] for i in range(0, len(ids), PURGE_BATCH)]
+
+
+def purge(session: Session, *, older_than: timedelta, now: datetime, dry_run: bool) -> dict[str, Any]:
+    """Retention (`hotline purge --older-than`): erase the personal data of old finished cases
+    and keep what the figures count. The rules:
+
+    - A case qualifies when it is closed or cancelled and its `closed_at` (its `updated_at` when
+      it has none, as cancelled cases) is before `now - older_than`; once: a case purged before
+      (an "erased" event by "purge") is left alone.
+    - Its answers (narrative, NIK, names), the text and media of every message about it
+      (resident, bot and members) and the members' notes are erased, and the case and the
+      resident's messages are unlinked from the contact (contact, conversation, address): it
+      can no longer be tied to a person. Category, area, urgency, flags, status, dates,
+      assignments and referral institutions stay, so `storage.figures.monthly` is unchanged.
+    - A contact's number and names are erased (`erase_contact`, with their other texts) only
+      when every case still linked to them was finished before the cutoff, or they never filed
+      one, and they have not texted since the cutoff. Anyone with an open or recent case, or
+      who wrote recently, keeps their number and their texts outside the purged cases; their
+      old cases are still anonymised and unlinked.
+    - Writes AuditLog(actor="purge", action="purge") with the counts, plus erase_contact's own
+      "erase" row per contact. With `dry_run` nothing changes and the same counts come back.
+    """
+    if older_than <= timedelta(0):
+        raise ValueError("older_than must be a positive period")
+    cutoff = now - older_than
+    purged_before = (
+        select(CaseEvent.id)
+        .where(CaseEvent.case_id == Case.id, CaseEvent.kind == "erased", CaseEvent.actor == "purge")
+        .exists()
+    )
+    finished = and_(Case.status.in_(PURGEABLE), func.coalesce(Case.closed_at, Case.updated_at) < cutoff)
+    qualifies = and_(finished, ~purged_before)
+    keeps_contact = select(Case.id).where(Case.contact_id == Contact.id, ~finished).exists()
+    idle = and_(
+        Contact.erased_at.is_(None),
+        func.coalesce(Contact.last_inbound_at, Contact.created_at) < cutoff,
+        ~keeps_contact,
+    )
+    case_ids = list(session.scalars(select(Case.id).where(qualifies).order_by(Case.id)))
+    contact_ids = list(session.scalars(select(Contact.id).where(idle).order_by(Contact.id)))
+    if contact_ids and not dry_run:
+        # Lock them in the service's order (conversation, then contact) so nobody texts or files
+        # a case meanwhile, then ask again: someone may have written since the first look.
+        for batch in _batches(contact_ids):
+            conversations = select(Conversation.id).where(Conversation.contact_id.in_(batch))
+            session.execute(conversations.order_by(Conversation.id).with_for_update())
+            session.execute(
+                select(Contact.id).where(Contact.id.in_(batch)).order_by(Contact.id).with_for_update()
+            )
+        contact_ids = [
+            c
+            for batch in _batches(contact_ids)
+            for c in session.scalars(
+                select(Contact.id).where(Contact.id.in_(batch), idle).order_by(Contact.id)
+            )
+        ]
+
+    messages = notes = 0
+    linked: set[int] = set()
+    for batch in _batches(case_ids):
+        messages += session.scalar(select(func.count(Message.id)).where(Message.case_id.in_(batch))) or 0
+        notes += sum(
+            1
+            for data in session.scalars(select(CaseEvent.data).where(CaseEvent.case_id.in_(batch)))
+            if data.get("note")
+        )
+        linked.update(c for c in session.scalars(select(Case.contact_id).where(Case.id.in_(batch))) if c)
+    for batch in _batches(contact_ids):
+        messages += (
+            session.scalar(
+                select(func.count(Message.id)).where(Message.contact_id.in_(batch), Message.case_id.is_(None))
+            )
+            or 0
+        )
+    kept = linked - set(contact_ids)
+    kept_count = sum(
+        session.scalar(
+            select(func.count(Contact.id)).where(Contact.id.in_(batch), Contact.erased_at.is_(None))
+        )
+        or 0
+        for batch in _batches(sorted(kept))
+    )
+    counts = {
+        "cases": len(case_ids),
+        "messages": messages,
+        "notes": notes,
+        "contacts": len(contact_ids),
+        "contacts_kept": kept_count,
+    }
+    result: dict[str, Any] = {**counts, "cutoff": cutoff.isoformat(), "dry_run": dry_run}
+    if dry_run:
+        return result
+
+    marked: set[int] = set()  # cases erase_contact already gave an "erased" event
+    for contact_id in contact_ids:
+        contact = session.get_one(Contact, contact_id, populate_existing=True)
+        marked.update(session.scalars(select(Case.id).where(Case.contact_id == contact_id)))
+        erase_contact(session, contact, now, actor="purge")
+    for batch in _batches(case_ids):
+        session.execute(update(Message).where(Message.case_id.in_(batch)).values(body="", media=[]))
+        session.execute(
+            update(Message)
+            .where(Message.case_id.in_(batch), Message.contact_id.is_not(None))
+            .values(address=None, contact_id=None, conversation_id=None)
+        )
+        session.execute(
+            update(Case)
+            .where(Case.id.in_(batch))
+            .values(answers={}, contact_ok=False, contact_id=None, updated_at=now)
+        )
+        for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(batch))):
+            if "note" in event.data:  # as erase_contact: referrals keep the institution
+                event.data = {k: v for k, v in event.data.items() if k != "note"}
+        for case_id in batch:
+            if case_id not in marked:
+                session.add(CaseEvent(case_id=case_id, kind="erased", actor="purge", data={}, created_at=now))
+    session.add(
+        AuditLog(
+            actor="purge",
+            action="purge",
+            details={
+                "older_than_days": older_than / timedelta(days=1),
+                "cutoff": cutoff.isoformat(),
+                **counts,
+            },
+            created_at=now,
+        )
+    )
+    return result

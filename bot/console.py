@@ -1,0 +1,469 @@
+"""The coordinators' web console: log in, the cases of their sites, one case as a chat with its
+timeline and actions, members on duty, delivery problems, exports and monthly figures.
+
+Server-rendered (Jinja), readable on a phone, works offline (no CDN). Every form carries a CSRF
+token (Flask-WTF); a coordinator only ever sees the sites of their account, and a case of
+another site answers 404 as if it did not exist. Case views and exports are audited.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+
+from bot import duty, i18n, redact
+from bot.members import institution
+from flows import CATEGORIES
+from flows.members import INSTITUTIONS
+from storage import casebook, delivery, outbox, roster
+from storage import users as accounts
+from storage.models import AuditLog, Contact, Member
+
+bp = Blueprint(
+    "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
+)
+STATUSES = ("new", "offered", "accepted", "referred", "closed", "cancelled")
+FORMATS = ("csv", "xlsx", "jsonl")
+
+
+def _hotline() -> Any:
+    return current_app.extensions["hotline"]
+
+
+def t(key: str, **params: Any) -> str:
+    """A console text in the viewer's language (Babel catalogs, keys "console.*")."""
+    return i18n.text(key, session.get("locale", "id"), **params)
+
+
+@bp.app_template_global("t")
+def _t(key: str, **params: Any) -> str:
+    return t(key, **params)
+
+
+@bp.app_template_filter("local")
+def _local(moment: datetime | None, tz: str = "Asia/Makassar") -> str:
+    return moment.astimezone(ZoneInfo(tz)).strftime("%d-%m-%Y %H:%M") if moment else "-"
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        uid = session.get("uid")
+        with _hotline().db.session() as s:
+            user = accounts.get(s, uid) if uid else None
+            if user is None:  # never logged in, or disabled since: the session ends
+                session.pop("uid", None)
+                return redirect(url_for("console.login", next=request.full_path))
+            g.user = user
+            g.sites = accounts.visible_sites(s, user)
+        g.site_ids = [site.id for site in g.sites]
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _audit(action: str, **details: Any) -> None:
+    with _hotline().db.session() as s:
+        s.add(AuditLog(actor=f"user:{g.user.username}", action=action, details=details, created_at=_now()))
+
+
+def _now() -> datetime:
+    return _hotline().clock()
+
+
+def _client_ip() -> str:
+    return (request.access_route[0] if request.access_route else request.remote_addr) or "?"
+
+
+# -- log in and out ----------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "GET":
+        return render_template("console/login.html")
+    username = request.form.get("username", "")[:64]
+    password = request.form.get("password", "")[:256]
+    with _hotline().db.session() as s:
+        if accounts.throttled(s, username, _client_ip(), _now()):
+            flash(t("console.login.throttled"), "error")
+            return render_template("console/login.html"), 429
+        user = accounts.authenticate(s, username, password, _client_ip(), _now())
+        uid, locale = (user.id, user.locale) if user else (None, None)
+    if uid is None:
+        flash(t("console.login.failed"), "error")
+        return render_template("console/login.html"), 401
+    session.clear()  # a fresh session: no fixation
+    session.permanent = True
+    session["uid"], session["locale"] = uid, locale
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/console/") else url_for("console.cases"))
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+@bp.post("/lang")
+def language() -> Any:
+    if (locale := request.form.get("locale")) in i18n.LOCALES:
+        session["locale"] = locale
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/console/") else url_for("console.cases"))
+
+
+# -- cases -------------------------------------------------------------------------------------
+
+
+def _arg_int(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _arg_date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/")
+@login_required
+def home() -> Any:
+    return redirect(url_for("console.cases"))
+
+
+@bp.get("/cases")
+@login_required
+def cases() -> Any:
+    urgent = {"1": True, "0": False}.get(request.args.get("urgent", ""))
+    site = request.args.get("site") or None
+    query = casebook.CaseQuery(
+        site=site if site in {s.prefix for s in g.sites} else None,
+        area=_arg_int("area"),
+        category=request.args.get("category") or None,
+        status=request.args.get("status") or None,
+        urgent=urgent,
+        code=request.args.get("code", "")[:16],
+        start=_arg_date("from"),
+        end=_arg_date("to"),
+        page=_arg_int("page") or 1,
+    )
+    with _hotline().db.session() as s:
+        rows, total = casebook.list_cases(s, g.site_ids, query)
+        areas = casebook.site_areas(s, g.site_ids)
+        pages = max(1, -(-total // casebook.PER_PAGE))
+        return render_template(
+            "console/cases.html",
+            rows=rows,
+            total=total,
+            query=query,
+            pages=pages,
+            areas=areas,
+            categories=[f.name for f in CATEGORIES],
+            statuses=STATUSES,
+        )
+
+
+def _case_or_404(s: Any, code: str) -> Any:
+    case = casebook.case_by_code(s, code, g.site_ids)
+    if case is None:
+        abort(404)
+    return case
+
+
+@bp.get("/cases/<code>")
+@login_required
+def case(code: str) -> Any:
+    secret = current_app.config["SECRET_KEY"]
+    with _hotline().db.session() as s:
+        item = _case_or_404(s, code)
+        messages = casebook.transcript(s, item.id)
+        events = casebook.timeline(s, item.id)
+        members = [m for m in casebook.site_members(s, [item.site_id]) if m.active]
+        speakers = casebook.member_names(s, {m.member_id for m in messages if m.member_id})
+        show = g.user.contacts
+        resident = s.get(Contact, item.contact_id) if item.contact_id else None
+        names = _names(item, resident)
+        chat = [
+            {
+                "side": "left" if m.direction == "in" and m.party == "resident" else "right",
+                "who": _speaker(m, speakers, item.contact_id, secret, show),
+                "text": m.body if show else redact.redact(m.body, names),
+                "time": m.created_at,
+                "media": m.num_media,
+                "status": m.status if m.direction == "out" and m.address else "",
+            }
+            for m in messages
+        ]
+        answers = {
+            k: (v if show else _hide(k, v, names)) for k, v in item.answers.items() if v not in (None, "", [])
+        }
+        page = render_template(
+            "console/case.html",
+            case=item,
+            chat=chat,
+            events=events,
+            members=members,
+            answers=answers,
+            resident=redact.pseudonym(item.contact_id, secret),
+            institutions=list(INSTITUTIONS),
+            tz=item.site.timezone,
+        )
+    _audit("view_case", case=item.code)
+    return page
+
+
+def _speaker(m: Any, names: dict[int, str], contact_id: int | None, secret: str, show: bool) -> str:
+    if m.direction == "in" and m.party == "resident":
+        return t("console.party.resident") if show else redact.pseudonym(contact_id, secret)
+    if m.direction == "in" and m.party == "member":
+        return names.get(m.member_id, t("console.party.member"))
+    return t("console.party.bot")
+
+
+def _names(case: Any, resident: Contact | None) -> tuple[str, ...]:
+    """The resident's names as they may appear in texts: given in the report or by WhatsApp."""
+    found = [case.answers.get("name")]
+    if resident is not None:
+        found += [resident.name, resident.profile_name]
+    return tuple(n for n in found if isinstance(n, str) and n.strip())
+
+
+def _hide(key: str, value: Any, names: tuple[str, ...]) -> Any:
+    """Answers shown to a coordinator without the contacts grant: names gone, NIK masked."""
+    if key == "name":
+        return redact.NAME
+    return redact.redact(value, names) if isinstance(value, str) else value
+
+
+def _act(code: str, action: Callable[[Any, Any], str | None]) -> Any:
+    """Run one case action in one transaction, push its jobs after commit, back to the case."""
+    hotline = _hotline()
+    with hotline.db.session() as s:
+        item = _case_or_404(s, code)
+        problem = action(s, item)
+        jobs = [(o.id, o.run_at) for o in outbox.added(s)]
+    for outbox_id, run_at in jobs:
+        hotline.push(outbox_id, run_at)
+    flash(problem or t("console.saved"), "error" if problem else "ok")
+    return redirect(url_for("console.case", code=code))
+
+
+def _actor() -> tuple[str, str]:
+    return f"user:{g.user.username}", g.user.username
+
+
+@bp.post("/cases/<code>/note")
+@login_required
+def note(code: str) -> Any:
+    text = request.form.get("note", "").strip()[:2000]
+
+    def action(s: Any, item: Any) -> str | None:
+        if not text:
+            return t("console.error.empty")
+        duty.note(s, item, _now(), *_actor(), text)
+        return None
+
+    return _act(code, action)
+
+
+@bp.post("/cases/<code>/refer")
+@login_required
+def refer(code: str) -> Any:
+    org = institution(request.form.get("to", ""))
+    text = request.form.get("note", "").strip()[:2000]
+
+    def action(s: Any, item: Any) -> str | None:
+        if org is None:
+            return t("console.error.institution")
+        if item.status not in ("new", "offered", "accepted", "referred"):
+            return t("console.error.closed")
+        duty.refer(s, item, _now(), *_actor(), org, text)
+        return None
+
+    return _act(code, action)
+
+
+@bp.post("/cases/<code>/close")
+@login_required
+def close(code: str) -> Any:
+    text = request.form.get("note", "").strip()[:2000]
+
+    def action(s: Any, item: Any) -> str | None:
+        if item.status not in ("new", "offered", "accepted", "referred"):
+            return t("console.error.closed")
+        duty.close(s, item, _now(), *_actor(), text)
+        return None
+
+    return _act(code, action)
+
+
+@bp.post("/cases/<code>/reassign")
+@login_required
+def reassign(code: str) -> Any:
+    member_id = request.form.get("member", "")
+
+    def action(s: Any, item: Any) -> str | None:
+        member = s.get(Member, int(member_id)) if member_id.isdigit() and len(member_id) < 10 else None
+        if member is None or member.site_id != item.site_id or not member.active:
+            return t("console.error.member")
+        if item.status not in ("new", "offered", "accepted", "referred"):
+            return t("console.error.closed")
+        duty.reassign(s, _hotline(), item, member, _now(), f"user:{g.user.username}")
+        return None
+
+    return _act(code, action)
+
+
+# -- members and delivery problems -------------------------------------------------------------
+
+
+@bp.get("/members")
+@login_required
+def members() -> Any:
+    now = _now()
+    with _hotline().db.session() as s:
+        people = casebook.site_members(s, g.site_ids)
+        on = {m.id for site in g.sites for m in roster.on_duty(s, site, now)}
+        return render_template("console/members.html", people=people, on=on)
+
+
+@bp.get("/problems")
+@login_required
+def problems() -> Any:
+    with _hotline().db.session() as s:
+        found = [delivery.delivery_problems(s, site_id) for site_id in g.site_ids]
+        failed = [m for p in found for m in p.messages]
+        unreachable = [m for p in found for m in p.members]
+        names = casebook.member_names(s, {m.member_id for m in failed if m.member_id})
+        return render_template(
+            "console/problems.html",
+            failed=failed,
+            unreachable=unreachable,
+            names=names,
+            mask=redact.mask_number,
+        )
+
+
+# -- exports and monthly figures ---------------------------------------------------------------
+
+
+@bp.route("/export", methods=["GET", "POST"])
+@login_required
+def export() -> Any:
+    from bot import export as exporter
+    from storage.transcripts import Filters
+
+    with _hotline().db.session() as s:
+        areas = casebook.site_areas(s, g.site_ids)
+    if request.method == "GET":
+        return render_template(
+            "console/export.html",
+            areas=areas,
+            categories=[f.name for f in CATEGORIES],
+            statuses=STATUSES,
+            formats=FORMATS,
+        )
+    form = request.form
+    fmt = form.get("format", "csv")
+    allowed = {s.prefix for s in g.sites}
+    chosen = tuple(p for p in form.getlist("site") if p in allowed) or tuple(sorted(allowed))
+    include = form.get("contacts") == "1"
+    if fmt not in FORMATS or (include and not g.user.contacts):
+        abort(400)
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(form.get(name, ""))
+        except ValueError:
+            return None
+
+    filters = Filters(
+        start=day("from"),
+        end=day("to"),
+        sites=chosen,
+        areas=tuple(a for a in form.getlist("area") if a)[:50],
+        categories=tuple(c for c in form.getlist("category") if c)[:10],
+        statuses=tuple(x for x in form.getlist("status") if x)[:10],
+        codes=tuple(c.strip() for c in form.get("codes", "").replace(",", " ").split() if c.strip())[:200],
+    )
+    body, mimetype, filename = exporter.export_response(
+        _hotline().db,
+        filters,
+        fmt,
+        actor=f"user:{g.user.username}",
+        include_contacts=include,
+        secret=current_app.config["SECRET_KEY"],
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    return Response(stream_with_context(body), mimetype=mimetype, headers=headers)
+
+
+def _month_arg() -> date:
+    raw = request.args.get("month", "")
+    try:
+        year, month = (int(x) for x in raw.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        today = _now().astimezone(ZoneInfo("Asia/Makassar")).date()
+        return date(today.year, today.month, 1)
+
+
+@bp.get("/figures")
+@login_required
+def figures() -> Any:
+    from bot import report
+    from storage.figures import monthly
+
+    prefix = request.args.get("site") or g.sites[0].prefix if g.sites else ""
+    if prefix not in {s.prefix for s in g.sites}:
+        abort(404)
+    month = _month_arg()
+    fmt = request.args.get("format", "")
+    with _hotline().db.session() as s:
+        fig = monthly(s, prefix, month)
+    locale = session.get("locale", "id")
+    if fmt in ("csv", "xlsx"):
+        _audit("report", site=prefix, month=month.isoformat()[:7], format=fmt)
+        return _figures_download(report, fig, fmt, locale, f"monev-{prefix}-{month:%Y-%m}.{fmt}")
+    return render_template(
+        "console/figures.html", fragment=report.to_html(fig, locale), month=month, prefix=prefix
+    )
+
+
+def _figures_download(report: Any, fig: Any, fmt: str, locale: str, filename: str) -> Response:
+    import io
+
+    if fmt == "csv":
+        text = io.StringIO()
+        report.to_csv(fig, text, locale)
+        data, mimetype = ("\ufeff" + text.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        buf = io.BytesIO()
+        report.to_xlsx(fig, buf, locale)
+        data = buf.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

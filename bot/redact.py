@@ -1,0 +1,130 @@
+"""Redaction for exports: phone numbers, NIK and long identity numbers masked, residents as
+stable pseudonyms, their names removed. Pure functions, no I/O.
+
+What the output looks like (documented for coordinators reading an export):
+
+- Phone numbers in free text (``+62 812-3456-7890``, ``62812...``, ``0812 3456 7890``,
+  landlines such as ``(0421) 21234``): ``****890``, the last three digits kept so two numbers can
+  still be told apart.
+- NIK (16 digits, possibly spaced ``7372 0145 0890 0001``): ``737201**********``, the first six
+  digits kept (province, regency, district: the region, not the person), the rest masked.
+- Any other run of 10 or more digits (BPJS card, bank account, a number typed without its
+  prefix): ``****890``.
+- A resident: ``Warga-XXXXXXXX``, eight Crockford base-32 characters of an HMAC-SHA256 of their
+  contact id under a secret key: the same resident gets the same pseudonym in every export made
+  with that key, and nobody without the key can work out who it is (or which contact id).
+- The resident's own name (the name they gave in the report, their WhatsApp profile name):
+  ``[nama]``, as a whole phrase and word by word (words under three letters and honorifics such
+  as "Ibu" or "Pak" are left alone).
+
+Every pattern is linear: bounded repetitions whose pieces cannot overlap, so a 10,000-character
+message costs a few passes over it, never backtracking blow-ups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+UNKNOWN = "Warga-?"
+NAME = "[nama]"
+STARS = "****"
+
+_SEP = r"[\s.\-]{0,3}"  # what people put between digits: spaces, dots, dashes (" - ")
+# NIK: 16 digits; the first is a province code digit (11..94), never 0.
+_NIK = re.compile(rf"(?<!\d)[1-9](?:{_SEP}\d){{15}}(?!\d)")
+_PHONE = re.compile(
+    r"(?<![\d+])(?:"
+    # Mobile: +62 / 62 / 0, then 8 and 7 to 12 more digits.
+    rf"(?:\+{_SEP}62|62|0){_SEP}8(?:{_SEP}\d){{7,12}}"
+    r"|"
+    # Landline: +62 or 0 (or "(0"), an area code not starting with 8, 5 to 8 digits.
+    rf"(?:\+{_SEP}62{_SEP}\(?|\(?0)[2-79]\d{{1,2}}\)?{_SEP}\d(?:{_SEP}\d){{4,7}}"
+    r")(?!\d)"
+)
+_LONG = re.compile(r"(?<!\d)\d{10,}(?!\d)")
+_NOT_DIGIT = re.compile(r"\D")
+_WORD = re.compile(r"[^\W\d_]{3,}")  # name words: letters only, at least three
+# Words that appear in names but also everywhere else in a conversation.
+_KEEP = frozenset(
+    "ibu bapak pak bu mbak mas kak kakak adik dik nenek kakek om tante bang abang daeng puang "
+    "haji hajjah hj warga saya aku nama anonim lewati tidak ada".split()
+)
+
+
+def _tail(digits: str) -> str:
+    return STARS + digits[-3:]
+
+
+def mask_phones(text: str) -> str:
+    """Indonesian phone numbers in free text -> ``****890`` (last three digits kept)."""
+    return _PHONE.sub(lambda m: _tail(_NOT_DIGIT.sub("", m.group())), text)
+
+
+def mask_niks(text: str) -> str:
+    """16-digit NIK (or KK number), spaced or not -> ``737201**********`` (region kept)."""
+
+    def _mask(m: re.Match[str]) -> str:
+        digits = _NOT_DIGIT.sub("", m.group())
+        return digits[:6] + "*" * 10
+
+    return _NIK.sub(_mask, text)
+
+
+def mask_long_numbers(text: str) -> str:
+    """Any other unbroken run of 10+ digits -> ``****890``."""
+    return _LONG.sub(lambda m: _tail(m.group()), text)
+
+
+def redact(text: str, names: Iterable[str | None] = ()) -> str:
+    """NIK, phone numbers and long numbers masked; the given names (the resident's) removed."""
+    if not text:
+        return ""
+    text = mask_long_numbers(mask_phones(mask_niks(text)))
+    pattern = _names_pattern(tuple(sorted({n.strip() for n in names if n and n.strip()})))
+    return pattern.sub(NAME, text) if pattern is not None else text
+
+
+@lru_cache(maxsize=4096)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Whole names first (longest first), then their words; whole words only, any case."""
+    phrases: set[str] = set()
+    for name in names:
+        name = " ".join(name.split())[:200]
+        if len(name) >= 3 and name.casefold() not in _KEEP:
+            phrases.add(name)
+        for word in _WORD.findall(name)[:8]:
+            if word.casefold() not in _KEEP:
+                phrases.add(word)
+    if not phrases:
+        return None
+    # Spaces inside a name match any run of whitespace ("Siti  Aminah", "Siti\nAminah").
+    alternatives = (r"\s+".join(map(re.escape, p.split())) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+
+
+def pseudonym(contact_id: int | None, secret: str | bytes) -> str:
+    """``Warga-XXXXXXXX``: stable for one contact and one secret, unguessable without the secret.
+
+    40 bits: two residents share a pseudonym with odds of about 1 in 20 million per pair."""
+    if contact_id is None:
+        return UNKNOWN
+    key = secret.encode() if isinstance(secret, str) else secret
+    digest = hmac.new(key, f"hotline-kk:contact:{contact_id}".encode(), hashlib.sha256).digest()
+    bits = int.from_bytes(digest[:5], "big")
+    return "Warga-" + "".join(CROCKFORD[(bits >> shift) & 31] for shift in range(35, -1, -5))
+
+
+def mask_number(number: str | None) -> str:
+    """A whole number field: ``+6281234567890`` -> ``+62****890``; ``whatsapp:`` stays."""
+    if not number:
+        return ""
+    channel, _, bare = number.rpartition(":")
+    digits = _NOT_DIGIT.sub("", bare)
+    head = f"+{digits[:2]}" if bare.startswith("+") and len(digits) > 8 else ""
+    masked = head + (_tail(digits) if len(digits) >= 6 else STARS)
+    return f"{channel}:{masked}" if channel else masked

@@ -1,0 +1,357 @@
+"""The monthly figures as CSV, XLSX and HTML, in Bahasa Indonesia or English.
+
+`to_html` is a fragment for the console page (tables and inline SVG charts, no external asset);
+`to_html_document` wraps it into a page that opens offline. Every label that comes from data
+(area names, institutions) is escaped in HTML and SVG, neutralised in CSV (a cell starting
+with = + - @ cannot become a formula) and stored as text in XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from typing import BinaryIO, TextIO
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot import i18n
+from bot.charts import bar_chart
+from storage.figures import UNKNOWN_AREA, Figures
+
+# Headings and labels of the report that are not in the Babel catalogs yet ("id" first).
+LABELS: dict[str, dict[str, str]] = {
+    "id": {
+        "title": "Angka bulanan",
+        "summary": "Ringkasan",
+        "site": "Lokasi",
+        "month": "Bulan",
+        "timezone": "Zona waktu",
+        "total": "Jumlah kasus",
+        "accepted": "Kasus diterima pendamping",
+        "acceptance_median_minutes": "Waktu sampai diterima, median (menit)",
+        "acceptance_p90_minutes": "Waktu sampai diterima, persentil ke-90 (menit)",
+        "closed": "Kasus selesai",
+        "share_closed": "Kasus selesai (%)",
+        "offers": "Tawaran ke pendamping",
+        "offers_expired": "Tawaran tidak dijawab sampai batas waktu",
+        "cases_unanswered": "Kasus yang tidak diterima siapa pun",
+        "by_category": "Kasus per kategori",
+        "by_area": "Kasus per kelurahan/desa",
+        "by_urgency": "Kasus per urgensi",
+        "by_status": "Kasus per status",
+        "referrals": "Rujukan per lembaga",
+        "col.by_category": "Kategori",
+        "col.by_area": "Kelurahan/desa",
+        "col.by_urgency": "Urgensi",
+        "col.by_status": "Status",
+        "col.referrals": "Lembaga",
+        "cases": "Kasus",
+        "urgent": "Mendesak",
+        "normal": "Biasa",
+        "unknown_area": "(tidak diketahui)",
+        "none": "Tidak ada data",
+        "minutes": "menit",
+        "metric": "bagian",
+        "key": "butir",
+        "value": "nilai",
+        "scope": (
+            "Semua angka tentang kasus yang masuk pada bulan ini menurut waktu setempat ({tz}); "
+            "status dan rujukan sampai saat laporan ini dibuat."
+        ),
+        "sheet.summary": "ringkasan",
+        "sheet.by_category": "kategori",
+        "sheet.by_area": "wilayah",
+        "sheet.by_urgency": "urgensi",
+        "sheet.by_status": "status",
+        "sheet.referrals": "rujukan",
+    },
+    "en": {
+        "title": "Monthly figures",
+        "summary": "Summary",
+        "site": "Site",
+        "month": "Month",
+        "timezone": "Time zone",
+        "total": "Cases",
+        "accepted": "Cases accepted by a volunteer",
+        "acceptance_median_minutes": "Time to acceptance, median (minutes)",
+        "acceptance_p90_minutes": "Time to acceptance, 90th percentile (minutes)",
+        "closed": "Cases closed",
+        "share_closed": "Cases closed (%)",
+        "offers": "Offers to volunteers",
+        "offers_expired": "Offers not answered by the deadline",
+        "cases_unanswered": "Cases nobody accepted",
+        "by_category": "Cases by category",
+        "by_area": "Cases by kelurahan/desa",
+        "by_urgency": "Cases by urgency",
+        "by_status": "Cases by status",
+        "referrals": "Referrals by institution",
+        "col.by_category": "Category",
+        "col.by_area": "Kelurahan/desa",
+        "col.by_urgency": "Urgency",
+        "col.by_status": "Status",
+        "col.referrals": "Institution",
+        "cases": "Cases",
+        "urgent": "Urgent",
+        "normal": "Not urgent",
+        "unknown_area": "(unknown)",
+        "none": "No data",
+        "minutes": "minutes",
+        "metric": "section",
+        "key": "item",
+        "value": "value",
+        "scope": (
+            "Every figure is about the cases submitted in this month, site local time ({tz}); "
+            "statuses and referrals as of when this report was made."
+        ),
+        "sheet.summary": "summary",
+        "sheet.by_category": "category",
+        "sheet.by_area": "area",
+        "sheet.by_urgency": "urgency",
+        "sheet.by_status": "status",
+        "sheet.referrals": "referrals",
+    },
+}
+SUMMARY = (
+    "total",
+    "accepted",
+    "acceptance_median_minutes",
+    "acceptance_p90_minutes",
+    "closed",
+    "share_closed",
+    "offers",
+    "offers_expired",
+    "cases_unanswered",
+)
+BREAKDOWNS = ("by_category", "by_area", "by_urgency", "by_status", "referrals")
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+
+
+def _locale(locale: str) -> str:
+    return locale if locale in LABELS else "id"
+
+
+def label(key: str, locale: str) -> str:
+    return LABELS.get(locale, LABELS["id"]).get(key) or LABELS["id"][key]
+
+
+def _catalog(key: str, fallback: str, locale: str) -> str:
+    found = i18n.text(key, locale)
+    return fallback if found == key else found
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    name: str  # "by_category", ...
+    heading: str
+    column: str
+    rows: list[tuple[str, int]]  # (label, cases)
+
+
+def breakdowns(fig: Figures, locale: str) -> list[Breakdown]:
+    names: dict[str, Callable[[str], str]] = {
+        "by_category": lambda c: _catalog(f"cat.{c}", c, locale),
+        "by_area": lambda a: label("unknown_area", locale) if a == UNKNOWN_AREA else a,
+        "by_urgency": lambda u: label(u, locale),
+        "by_status": lambda s: _catalog(f"status.{s}", s, locale),
+        "referrals": lambda r: r,
+    }
+    return [
+        Breakdown(
+            name,
+            label(name, locale),
+            label(f"col.{name}", locale),
+            [(names[name](key), n) for key, n in getattr(fig, name).items()],
+        )
+        for name in BREAKDOWNS
+    ]
+
+
+def summary(fig: Figures) -> list[tuple[str, float | int | None]]:
+    """(key, value) of the headline figures; share_closed as 0..1."""
+    return [(key, getattr(fig, key)) for key in SUMMARY]
+
+
+def _month(fig: Figures, locale: str) -> str:
+    return format_date(fig.month, "MMMM yyyy", locale=locale)
+
+
+def _title(fig: Figures, locale: str) -> str:
+    return f"{label('title', locale)}: {fig.site_name} ({fig.site}), {_month(fig, locale)}"
+
+
+# CSV ----------------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value != UNKNOWN_AREA and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def to_csv(fig: Figures, out: TextIO, locale: str) -> None:
+    """One row per figure: section, item, value. Numbers are plain (a dot for decimals);
+    the share of closed cases is a percentage; a figure without data is an empty cell."""
+    locale = _locale(locale)
+    writer = csv.writer(out)
+    head = label("summary", locale)
+    writer.writerow([label("metric", locale), label("key", locale), label("value", locale)])
+    writer.writerow([head, label("site", locale), _cell(f"{fig.site} {fig.site_name}")])
+    writer.writerow([head, label("month", locale), fig.month_key])
+    writer.writerow([head, label("timezone", locale), fig.timezone])
+    for key, value in summary(fig):
+        if key == "share_closed":
+            value = round(fig.share_closed * 100, 1)
+        writer.writerow([head, label(key, locale), "" if value is None else value])
+    for part in breakdowns(fig, locale):
+        for name, n in part.rows:
+            writer.writerow([_cell(part.heading), _cell(name), n])
+
+
+# XLSX ---------------------------------------------------------------------------------------
+
+
+def _text(ws: Worksheet, row: int, col: int, value: str, bold: bool = False) -> None:
+    """A text cell that stays text: openpyxl would take '=...' for a formula."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell.data_type = "s"
+    if bold:
+        cell.font = Font(bold=True)
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", "-", name)[:31] or "sheet"
+    base, i = name, 2
+    while name.lower() in taken:
+        name = f"{base[:28]}-{i}"
+        i += 1
+    taken.add(name.lower())
+    return name
+
+
+def to_xlsx(fig: Figures, out: BinaryIO, locale: str) -> None:
+    """A summary sheet ("ringkasan"), then one sheet per breakdown with a native bar chart."""
+    locale = _locale(locale)
+    wb = Workbook()
+    taken: set[str] = set()
+    ws = wb.active
+    assert ws is not None
+    ws.title = _sheet_name(label("sheet.summary", locale), taken)
+    _text(ws, 1, 1, _title(fig, locale), bold=True)
+    rows: list[tuple[str, object, str | None]] = [
+        (label("site", locale), f"{fig.site} {fig.site_name}", None),
+        (label("month", locale), fig.month_key, None),
+        (label("timezone", locale), fig.timezone, None),
+    ]
+    formats = {"acceptance_median_minutes": "0.0", "acceptance_p90_minutes": "0.0", "share_closed": "0.0%"}
+    rows += [(label(k, locale), v, formats.get(k)) for k, v in summary(fig)]
+    for r, (name, value, number_format) in enumerate(rows, start=3):
+        _text(ws, r, 1, name)
+        if isinstance(value, str):
+            _text(ws, r, 2, value)
+        else:
+            cell = ws.cell(row=r, column=2, value=value)
+            if number_format:
+                cell.number_format = number_format
+    _text(ws, len(rows) + 4, 1, label("scope", locale).format(tz=fig.timezone))
+    ws.column_dimensions["A"].width = 48
+    ws.column_dimensions["B"].width = 28
+
+    for part in breakdowns(fig, locale):
+        sheet = wb.create_sheet(_sheet_name(label(f"sheet.{part.name}", locale), taken))
+        _text(sheet, 1, 1, part.column, bold=True)
+        _text(sheet, 1, 2, label("cases", locale), bold=True)
+        for r, (name, n) in enumerate(part.rows, start=2):
+            _text(sheet, r, 1, name)
+            sheet.cell(row=r, column=2, value=n)
+        sheet.column_dimensions["A"].width = 36
+        if part.rows:
+            chart = BarChart()
+            chart.type = "bar"
+            chart.title = part.heading
+            chart.legend = None
+            chart.y_axis.majorGridlines = None
+            last = len(part.rows) + 1
+            chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=last), titles_from_data=True)
+            chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=last))
+            chart.height = max(5.0, 1.0 + 0.7 * len(part.rows))
+            sheet.add_chart(chart, "D2")
+    wb.save(out)
+
+
+# HTML ---------------------------------------------------------------------------------------
+
+
+def _show(key: str, value: float | int | None, locale: str) -> str:
+    if value is None:
+        return "–"
+    if key == "share_closed":
+        return format_percent(value, "#,##0.0%", locale=locale)
+    return format_decimal(value, "#,##0.#", locale=locale)
+
+
+def to_html(fig: Figures, locale: str) -> str:
+    """A fragment for the console page: a summary table, then each breakdown as an SVG bar
+    chart with its table. Class names only; no script, style sheet or image to fetch."""
+    locale = _locale(locale)
+    out = [
+        f'<section class="figures" lang="{escape(locale)}">',
+        f"<h2>{escape(_title(fig, locale))}</h2>",
+        f'<table class="figures-summary"><caption>{escape(label("summary", locale))}</caption><tbody>',
+    ]
+    for key, value in summary(fig):
+        out.append(
+            f'<tr data-figure="{key}"><th scope="row">{escape(label(key, locale))}</th>'
+            f'<td class="num">{escape(_show(key, value, locale))}</td></tr>'
+        )
+    out.append("</tbody></table>")
+    for part in breakdowns(fig, locale):
+        out.append(f'<section class="figures-part" id="figures-{part.name}">')
+        out.append(f"<h3>{escape(part.heading)}</h3>")
+        if not part.rows:
+            out.append(f'<p class="figures-none">{escape(label("none", locale))}</p></section>')
+            continue
+        out.append(f'<figure class="chart">{bar_chart(part.rows, part.heading)}</figure>')
+        out.append(
+            f'<table class="figures-table"><thead><tr><th scope="col">{escape(part.column)}</th>'
+            f'<th scope="col" class="num">{escape(label("cases", locale))}</th></tr></thead><tbody>'
+        )
+        for name, n in part.rows:
+            out.append(f'<tr><td>{escape(name)}</td><td class="num">{escape(_show("", n, locale))}</td></tr>')
+        out.append("</tbody></table></section>")
+    out.append(f'<p class="figures-scope">{escape(label("scope", locale).format(tz=fig.timezone))}</p>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1rem;
+  color: #222; max-width: 48rem; line-height: 1.4; }
+h2 { font-size: 1.3rem; } h3 { font-size: 1.1rem; margin-top: 2rem; }
+table { border-collapse: collapse; margin: .5rem 0; width: 100%; max-width: 36rem; }
+th, td { border-bottom: 1px solid #ddd; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+caption { text-align: left; font-weight: bold; padding: .3rem 0; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: .5rem 0; }
+.figures-scope, .figures-none { color: #555; font-size: .9rem; }
+"""
+
+
+def to_html_document(fig: Figures, locale: str) -> str:
+    """A whole page (for `hotline report --format html`): opens offline, prints cleanly."""
+    locale = _locale(locale)
+    return (
+        f'<!DOCTYPE html>\n<html lang="{escape(locale)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(_title(fig, locale))}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"{to_html(fig, locale)}\n</body>\n</html>\n"
+    )

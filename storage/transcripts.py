@@ -1,0 +1,327 @@
+"""The queries behind transcript exports: the selected cases and every message of them, streamed.
+
+Both queries order by case (created_at, id), messages then by time, so a writer can walk the two
+side by side. Rows come in batches (`yield_per`: server-side cursors on PostgreSQL, a stepped
+cursor on SQLite): a year of messages never sits in memory at once. Run them in `snapshot(db)`,
+a read-only transaction that sees one consistent state and does not block the hotline's writes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Engine, and_, create_engine, event, false, func, null, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from storage.assignments import read_code
+from storage.cases import OPEN
+from storage.db import Database
+from storage.models import Area, Case, CaseEvent, Contact, Member, Message, Site
+
+BATCH = 1000
+STATUSES = (*OPEN, "closed", "cancelled")
+
+
+def _words(values: Iterable[str] | str | None) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = [values]
+    return tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which cases to export. Empty means no restriction; several values of one field mean any.
+
+    `start`/`end` (inclusive) are days in each case's own site time zone, applied to the case's
+    created_at. `codes` are full codes (`PRE-7K3QX`) or without the prefix (`7k3qx`), any case.
+    Values are normalised on creation; a code that cannot be a case code raises ValueError."""
+
+    start: date | None = None
+    end: date | None = None
+    sites: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"the range starts after it ends ({self.start} > {self.end})")
+        codes = []
+        for raw in _words(self.codes):
+            read = read_code(raw)
+            if read is None:
+                raise ValueError(f"not a case code: {raw!r}")
+            prefix, code = read
+            codes.append(f"{prefix}-{code}" if prefix else code)
+        set_ = object.__setattr__
+        set_(self, "sites", tuple(s.upper() for s in _words(self.sites)))
+        set_(self, "areas", _words(self.areas))
+        set_(self, "categories", tuple(c.lower() for c in _words(self.categories)))
+        set_(self, "statuses", tuple(s.lower() for s in _words(self.statuses)))
+        set_(self, "codes", tuple(dict.fromkeys(codes)))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the audit log: only what was set."""
+        out: dict[str, Any] = {}
+        if self.start:
+            out["from"] = self.start.isoformat()
+        if self.end:
+            out["to"] = self.end.isoformat()
+        for name in ("sites", "areas", "categories", "statuses", "codes"):
+            if value := getattr(self, name):
+                out[name] = list(value)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    id: int
+    code: str
+    site: str  # prefix
+    timezone: str
+    area: str | None
+    category: str
+    urgent: bool
+    status: str
+    created_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    holder: str | None  # the member holding the case
+    contact_id: int | None
+    phone: str | None  # only when asked for contacts
+    names: tuple[str, ...]  # the resident's name and WhatsApp profile name, if known
+    referrals: tuple[str, ...]  # institutions, in the order of the referrals
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: int
+    case_id: int
+    case_code: str
+    case_created_at: datetime
+    timezone: str
+    created_at: datetime
+    direction: str  # in | out
+    party: str  # who wrote it: resident | bot | member
+    channel: str
+    body: str
+    num_media: int
+    member: str | None  # the member's name: the author (party member), else the recipient
+    contact_id: int | None  # the case's resident
+    phone: str | None  # only when asked for contacts
+    names: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@contextmanager
+def snapshot(db: Database) -> Iterator[Session]:
+    """A read-only transaction over one consistent state of the database, for as long as an
+    export takes (a slow download included) without holding up the webhook.
+
+    PostgreSQL: REPEATABLE READ, READ ONLY. SQLite: the hotline's own engine starts every
+    transaction with BEGIN IMMEDIATE (the write lock), so reads go through a second engine whose
+    transactions are plain deferred BEGINs: a WAL snapshot that writers do not wait for."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        reader = _sqlite_reader(engine.url.render_as_string(hide_password=False))
+        if reader is None:  # in-memory database: only the hotline's engine sees it
+            with db.session() as session:
+                yield session
+            return
+        engine = reader
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with Session(bind=conn) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+
+@lru_cache(maxsize=16)
+def _sqlite_reader(url: str) -> Engine | None:
+    if url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url:
+        return None
+    engine = create_engine(
+        url, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool, hide_parameters=True
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we say BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA query_only=ON")  # an export never writes
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")  # deferred: a read snapshot, no write lock
+
+    return engine
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def _scope(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
+    """WHERE clauses selecting the cases; the statement joins Case, Site and (outer) Area."""
+    where: list[ColumnElement[bool]] = []
+    if filters.sites:
+        where.append(Site.prefix.in_(filters.sites))
+    if filters.areas:
+        where.append(func.lower(Area.name).in_([a.lower() for a in filters.areas]))
+    if filters.categories:
+        where.append(Case.category.in_(filters.categories))
+    if filters.statuses:
+        where.append(Case.status.in_(filters.statuses))
+    if filters.codes:
+        full = [c for c in filters.codes if "-" in c]
+        short = [c for c in filters.codes if "-" not in c]
+        where.append(or_(Case.code.in_(full), *(Case.code.like(f"%-{c}") for c in short)))
+    if filters.start or filters.end:
+        sites = select(Site.id, Site.timezone)
+        if filters.sites:
+            sites = sites.where(Site.prefix.in_(filters.sites))
+        per_site = []
+        for site_id, tz in session.execute(sites):
+            zone = ZoneInfo(tz)
+            bounds = [Case.site_id == site_id]
+            if filters.start:
+                bounds.append(Case.created_at >= datetime.combine(filters.start, time(), zone))
+            if filters.end:
+                bounds.append(Case.created_at < datetime.combine(filters.end + timedelta(days=1), time(), zone))
+            per_site.append(and_(*bounds))
+        where.append(or_(*per_site) if per_site else false())
+    return where
+
+
+def _names(*names: str | None) -> tuple[str, ...]:
+    return tuple(n for n in names if n)
+
+
+def cases(session: Session, filters: Filters, *, contacts: bool = False) -> Iterator[CaseRow]:
+    """The selected cases, oldest first, each with its referral institutions.
+
+    `contacts`: also read the resident's phone number (for an export that may show it)."""
+    stmt = (
+        select(
+            Case.id,
+            Case.code,
+            Site.prefix,
+            Site.timezone,
+            Area.name.label("area"),
+            Case.category,
+            Case.urgent,
+            Case.status,
+            Case.created_at,
+            Case.accepted_at,
+            Case.closed_at,
+            Member.name.label("holder"),
+            Case.contact_id,
+            (Contact.phone if contacts else null()).label("phone"),
+            Contact.name.label("name"),
+            Contact.profile_name,
+            CaseEvent.data.label("referral"),
+        )
+        .select_from(Case)
+        .join(Site, Site.id == Case.site_id)
+        .outerjoin(Area, Area.id == Case.area_id)
+        .outerjoin(Member, Member.id == Case.member_id)
+        .outerjoin(Contact, Contact.id == Case.contact_id)
+        .outerjoin(CaseEvent, and_(CaseEvent.case_id == Case.id, CaseEvent.kind == "referred"))
+        .where(*_scope(session, filters))
+        .order_by(Case.created_at, Case.id, CaseEvent.id)
+        .execution_options(yield_per=BATCH)
+    )
+    rows = session.execute(stmt)
+    for _, group in itertools.groupby(rows, key=lambda r: r.id):
+        first, *more = group
+        referrals = tuple(
+            str(r.referral.get("to") or "?") for r in (first, *more) if isinstance(r.referral, dict)
+        )
+        yield CaseRow(
+            id=first.id,
+            code=first.code,
+            site=first.prefix,
+            timezone=first.timezone,
+            area=first.area,
+            category=first.category,
+            urgent=bool(first.urgent),
+            status=first.status,
+            created_at=first.created_at,
+            accepted_at=first.accepted_at,
+            closed_at=first.closed_at,
+            holder=first.holder,
+            contact_id=first.contact_id,
+            phone=first.phone,
+            names=_names(first.name, first.profile_name),
+            referrals=referrals,
+        )
+
+
+def messages(session: Session, filters: Filters, *, contacts: bool = False) -> Iterator[MessageRow]:
+    """Every message of the selected cases, by case (same order as `cases`) then by time."""
+    # Messages to and from members carry no contact: the case's resident is theirs.
+    resident = func.coalesce(Message.contact_id, Case.contact_id)
+    stmt = (
+        select(
+            Message.id,
+            Message.case_id,
+            Case.code,
+            Case.created_at.label("case_created_at"),
+            Site.timezone,
+            Message.created_at,
+            Message.direction,
+            Message.party,
+            Message.channel,
+            Message.body,
+            Message.num_media,
+            Member.name.label("member"),
+            resident.label("contact_id"),
+            (Contact.phone if contacts else null()).label("phone"),
+            Contact.name.label("name"),
+            Contact.profile_name,
+        )
+        .select_from(Message)
+        .join(Case, Case.id == Message.case_id)
+        .join(Site, Site.id == Case.site_id)
+        .outerjoin(Area, Area.id == Case.area_id)
+        .outerjoin(Member, Member.id == Message.member_id)
+        .outerjoin(Contact, Contact.id == resident)
+        .where(*_scope(session, filters))
+        .order_by(Case.created_at, Case.id, Message.created_at, Message.id)
+        .execution_options(yield_per=BATCH)
+    )
+    for r in session.execute(stmt):
+        yield MessageRow(
+            id=r.id,
+            case_id=r.case_id,
+            case_code=r.code,
+            case_created_at=r.case_created_at,
+            timezone=r.timezone,
+            created_at=r.created_at,
+            direction=r.direction,
+            party=r.party,
+            channel=r.channel,
+            body=r.body or "",
+            num_media=r.num_media or 0,
+            member=r.member,
+            contact_id=r.contact_id,
+            phone=r.phone,
+            names=_names(r.name, r.profile_name),
+        )

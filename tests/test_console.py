@@ -1,0 +1,191 @@
+"""The coordinators' console through Flask's test client: login, throttling, CSRF, site scoping
+(URL guessing included), redaction, actions and the audit log."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from storage import users as accounts
+from storage.models import AuditLog, Case, CaseEvent, LoginAttempt
+from tests.conftest import MSB_NUMBER, Resident, work
+
+PASSWORD = "kata-sandi-rahasia"
+REPORT = (
+    "halo",
+    "iya",
+    "setuju",
+    "6",
+    "3",
+    "1",
+    "tetangga sy 0812-3456-7890 butuh kursi roda",
+    "{area}",
+    "1",
+    "2",
+    "LEWATI",
+    "Siti",
+    "1",
+)
+
+
+@pytest.fixture
+def accounts_made(hotline) -> None:
+    with hotline.db.session() as s:
+        now = hotline.clock()
+        accounts.create(s, "admin", PASSWORD, "admin", [], False, now)
+        accounts.create(s, "pare", PASSWORD, "coordinator", ["PRE"], False, now)
+        accounts.create(s, "masbagik", PASSWORD, "coordinator", ["MSB"], True, now)
+        accounts.create(s, "mantan", PASSWORD, "coordinator", ["PRE"], False, now)
+        accounts.set_active(s, "mantan", False)
+
+
+def submit(client, number: str, area: str, to: str | None = None) -> str:
+    resident = Resident(client, number, **({"to": to} if to else {}))
+    for body in REPORT:
+        resident.says(body.format(area=area))
+    return re.search(r"Kode: ((PRE|MSB)-\w{5})", resident.last).group(1)
+
+
+def csrf(page: bytes) -> str:
+    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+
+
+def login(client, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    token = csrf(client.get("/console/login").data)
+    return client.post(
+        "/console/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture
+def cases(client, accounts_made) -> dict[str, str]:
+    return {
+        "PRE": submit(client, "+6281234500001", "lompoe"),
+        "MSB": submit(client, "+6281234500002", "kesik", to=MSB_NUMBER),
+    }
+
+
+def test_anonymous_is_sent_to_the_login(client) -> None:
+    for path in (
+        "/console/",
+        "/console/cases",
+        "/console/cases/PRE-AAAAA",
+        "/console/export",
+        "/console/figures",
+    ):
+        response = client.get(path)
+        assert response.status_code == 302 and "/console/login" in response.location
+
+
+def test_login_failures_are_throttled_and_recorded(client, hotline, accounts_made) -> None:
+    assert login(client, "pare", "salah").status_code == 401
+    assert login(client, "siapa", "salah").status_code == 401  # unknown names answer the same
+    for _ in range(4):
+        login(client, "pare", "salah")
+    response = login(client, "pare")  # right password, but too many failures lately
+    assert response.status_code == 429 and b"Terlalu banyak" in response.data
+    with hotline.db.session() as s:
+        assert s.scalars(select(LoginAttempt).where(LoginAttempt.ok)).all() == []
+
+
+def test_a_disabled_account_cannot_log_in_and_its_session_ends(client, hotline, accounts_made) -> None:
+    assert login(client, "mantan").status_code == 401
+    assert login(client, "pare").status_code == 302
+    assert client.get("/console/cases").status_code == 200
+    with hotline.db.session() as s:
+        accounts.set_active(s, "pare", False)
+    assert client.get("/console/cases").status_code == 302
+
+
+def test_forms_need_the_csrf_token(client, cases) -> None:
+    login(client, "pare")
+    response = client.post(f"/console/cases/{cases['PRE']}/note", data={"note": "tanpa token"})
+    assert response.status_code == 400
+    bad = client.post("/console/login", data={"username": "pare", "password": PASSWORD})
+    assert bad.status_code == 400
+
+
+def test_a_coordinator_sees_only_their_site_even_by_guessing_urls(client, hotline, cases) -> None:
+    login(client, "pare")
+    listing = client.get("/console/cases").data.decode()
+    assert cases["PRE"] in listing and cases["MSB"] not in listing
+    assert client.get(f"/console/cases/{cases['MSB']}").status_code == 404
+    assert client.get(f"/console/cases/{cases['MSB'].lower()}").status_code == 404
+    assert client.get("/console/cases?site=MSB").data.decode().count("MSB-") == 0
+    token = csrf(client.get(f"/console/cases/{cases['PRE']}").data)
+    assert client.post(f"/console/cases/{cases['MSB']}/close", data={"csrf_token": token}).status_code == 404
+    assert client.get("/console/figures?site=MSB").status_code == 404
+    with hotline.db.session() as s:
+        assert s.scalars(select(Case.status).where(Case.code == cases["MSB"])).one() != "closed"
+
+
+def test_the_case_page_is_redacted_without_the_contacts_grant_and_audited(client, hotline, cases) -> None:
+    login(client, "pare")
+    page = client.get(f"/console/cases/{cases['PRE']}").data.decode()
+    assert "kursi roda" in page and "0812-3456-7890" not in page and "Siti" not in page
+    assert "Warga-" in page  # the resident as a pseudonym
+    client.post("/console/logout", data={"csrf_token": csrf(page.encode())})
+    login(client, "admin")
+    page = client.get(f"/console/cases/{cases['PRE']}").data.decode()
+    assert "0812-3456-7890" in page and "Siti" in page
+    with hotline.db.session() as s:
+        views = s.scalars(select(AuditLog).where(AuditLog.action == "view_case")).all()
+    assert [v.actor for v in views] == ["user:pare", "user:admin"]
+
+
+def test_actions_note_refer_reassign_close(client, hotline, redis, roster_lompoe, cases) -> None:
+    work(client.application, redis)
+    login(client, "pare")
+    code = cases["PRE"]
+    page = client.get(f"/console/cases/{code}").data
+    token = csrf(page)
+    client.post(f"/console/cases/{code}/note", data={"csrf_token": token, "note": "sudah dikunjungi"})
+    client.post(f"/console/cases/{code}/refer", data={"csrf_token": token, "to": "Dinsos"})
+    client.post(f"/console/cases/{code}/reassign", data={"csrf_token": token, "member": str(roster_lompoe)})
+    client.post(f"/console/cases/{code}/close", data={"csrf_token": token, "note": "selesai"})
+    problem = client.post(f"/console/cases/{code}/close", data={"csrf_token": token}, follow_redirects=True)
+    assert "sudah ditutup" in problem.data.decode()
+    with hotline.db.session() as s:
+        case = s.scalars(select(Case).where(Case.code == code)).one()
+        kinds = [e.kind for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+        assert case.status == "closed"
+    assert kinds[-5:] == ["note", "referred", "reassigned", "offered", "closed"]
+    timeline = client.get(f"/console/cases/{code}").data.decode()
+    assert "sudah dikunjungi" in timeline and "Dinsos" in timeline
+
+
+def test_export_refuses_contacts_without_the_grant(client, cases) -> None:
+    login(client, "pare")
+    token = csrf(client.get("/console/export").data)
+    refused = client.post("/console/export", data={"csrf_token": token, "format": "csv", "contacts": "1"})
+    assert refused.status_code == 400
+    ok = client.post("/console/export", data={"csrf_token": token, "format": "csv"})
+    assert ok.status_code == 200 and cases["PRE"].encode() in ok.data and cases["MSB"].encode() not in ok.data
+
+
+def test_members_and_problems_pages(client, roster_lompoe, cases) -> None:
+    login(client, "pare")
+    assert "Bu Ani" in client.get("/console/members").data.decode()
+    assert client.get("/console/problems").status_code == 200
+
+
+@pytest.fixture
+def roster_lompoe(hotline) -> int:
+    from storage.models import Area, Member, Shift, Site
+
+    with hotline.db.session() as s:
+        site = s.scalars(select(Site).where(Site.prefix == "PRE")).one()
+        area = s.scalars(select(Area).where(Area.site_id == site.id, Area.name == "Lompoe")).one()
+        member = Member(
+            site_id=site.id,
+            area_id=area.id,
+            name="Bu Ani",
+            phone="+628110001001",
+            channel="sms",
+            shifts=[Shift(weekday=None, start_minute=0, end_minute=1440)],
+        )
+        s.add(member)
+        s.flush()
+        return member.id
