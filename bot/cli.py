@@ -18,6 +18,7 @@ from bot.channel import BadPayload, e164
 from bot.cli_export import export
 from bot.cli_members import members
 from bot.cli_report import purge, report
+from bot.cli_users import users
 from bot.flowdoc import check_flows, mermaid
 from bot.queue import LocalQueue
 from bot.transport import ConsoleTransport
@@ -67,6 +68,8 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
         f"  outbound messages: {type(_hotline().transport).__name__}\n\n"
         "Talk to it as a resident in another terminal:   hotline chat\n"
         "Play a KK member (see hotline members list):   hotline chat --as-member +62...\n"
+        f"Coordinators' console:                         http://{host}:{port}/console/"
+        " (make an account: hotline users create NAME --role admin)\n"
         f"Twilio webhook (SMS and WhatsApp):             POST http://{host}:{port}/twilio/messages\n"
         "  set PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN for a real number,\n"
         "  or pass --allow-unsigned to post by hand (local only).\n"
@@ -264,3 +267,4 @@ main.add_command(members)
 main.add_command(report)
 main.add_command(purge)
 main.add_command(export)
+main.add_command(users)

@@ -12,9 +12,10 @@ from storage import users as accounts
 
 
 def _db():  # type: ignore[no-untyped-def]
-    hotline = current_app.extensions["hotline"]
-    hotline.db.upgrade()
-    return hotline
+    from bot.cli import _ensure_ready  # bot.cli imports this module to register the group
+
+    _ensure_ready()  # accounts name sites: the default sites are there on a first run
+    return current_app.extensions["hotline"]
 
 
 @click.group("users")

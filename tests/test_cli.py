@@ -18,7 +18,7 @@ from bot.queue import LocalQueue
 from bot.transport import ConsoleTransport
 from storage import queries
 from storage.db import Database
-from storage.models import Area, Assignment, Base, CaseEvent, Member, Message, Outbox, Site
+from storage.models import Area, Assignment, Base, CaseEvent, Member, Message, Outbox, Site, User
 from storage.sites import load_sites
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +193,26 @@ def test_in_process_jobs_run_the_deadline_checks_too(tmp_path: Path) -> None:
     with hotline.db.session() as s:
         assert s.scalars(select(Assignment.status).order_by(Assignment.id)).first() == "expired"
     hotline.db.dispose()
+
+
+def test_users_create_list_disable(tmp_path: Path) -> None:
+    made = run(tmp_path, "users", "create", "koord", "--site", "pre", "--password", "kata-sandi-panjang")
+    assert made.exit_code == 0 and "koord (coordinator; sites: PRE)" in made.output
+    assert (
+        run(tmp_path, "users", "create", "x", "--site", "ZZZ", "--password", "kata-sandi-panjang").exit_code
+        == 1
+    )
+    assert run(tmp_path, "users", "create", "y", "--site", "PRE", "--password", "pendek").exit_code == 1
+    assert (
+        run(
+            tmp_path, "users", "create", "koord", "--site", "PRE", "--password", "kata-sandi-panjang"
+        ).exit_code
+        == 1
+    )
+    assert run(tmp_path, "users", "disable", "koord").exit_code == 0
+    listed = run(tmp_path, "users", "list").output
+    assert "koord" in listed and "disabled" in listed and "kata-sandi" not in listed
+    db = Database(f"sqlite:///{tmp_path / 'cli.db'}")
+    with db.session() as s:
+        stored = s.scalars(select(User.password_hash)).one()
+    assert stored.startswith("scrypt:") and "kata-sandi-panjang" not in stored
