@@ -223,9 +223,6 @@ def check_offer(session: Session, hotline: Any, now: datetime, assignment_id: in
     session.refresh(offer)
     if case is None or offer.status != "offered":
         return
-    if now < offer.deadline_at:  # pushed early (a sweep, a clock step): check again on time
-        add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=offer.deadline_at)
-        return
     offer.status, offer.answered_at = "expired", now
     member = session.get_one(Member, offer.member_id)
     add_event(session, case, "expired", now, member_id=member.id, member=member.name)

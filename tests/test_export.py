@@ -55,6 +55,18 @@ REPORT_C = ("halo", "ya", "ya", "dokumen", "akta", "anak", "Akta anak belum jadi
             "LEWATI", "1")  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 WITA = timezone(timedelta(hours=8))
+# Days ahead of the real clock: jobs the hotline schedules (offer deadlines) must lie in the
+# future for rq, as they would in production. DAY1 is the day of case A.
+DAY1 = (datetime.now(UTC) + timedelta(days=3)).date()
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """UTC time on DAY1 + day."""
+    return datetime.combine(DAY1 + timedelta(days=day), datetime.min.time(), UTC).replace(hour=hour, minute=minute)
+
+
+def day(n: int) -> date:
+    return DAY1 + timedelta(days=n)
 
 
 # --------------------------------------------------------------------------- the cases
@@ -75,9 +87,9 @@ def code_in(reply: str, prefix: str) -> str:
 
 @pytest.fixture
 def world(app, client, hotline, redis, clock: Clock) -> dict[str, str]:
-    """Three cases. A: PRE/Lompoe kekerasan by SMS on 1 March (WITA), accepted, referred, relayed
-    both ways and closed by Bu Ani. B: PRE/Lemoe dokumen by WhatsApp at 00:30 WITA on 3 March
-    (still 2 March in UTC), its story a formula with a photo. C: MSB/Paokmotong dokumen, 5 March."""
+    """Three cases. A: PRE/Lompoe kekerasan by SMS on DAY1 (WITA), accepted, referred, relayed
+    both ways and closed by Bu Ani. B: PRE/Lemoe dokumen by WhatsApp at 00:30 WITA on DAY1 + 2
+    (still DAY1 + 1 in UTC), its story a formula with a photo. C: MSB/Paokmotong dokumen, DAY1 + 4."""
     with hotline.db.session() as s:
         site = s.scalars(select(Site).where(Site.prefix == "PRE")).one()
         lompoe = s.scalars(select(Area).where(Area.site_id == site.id, Area.name == "Lompoe")).one()
@@ -94,7 +106,7 @@ def world(app, client, hotline, redis, clock: Clock) -> dict[str, str]:
                 Member(site_id=site.id, name="Koordinator", phone=KOORD, role="koordinator", channel="sms"),
             ]
         )
-    clock.now = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 WITA
+    clock.now = at(0, 2)  # 10:00 WITA
     warga = Resident(client, RESIDENT)
     a = code_in(talk(warga, clock, *REPORT_A), "PRE")
     work(app, redis, until=clock())
@@ -109,14 +121,14 @@ def world(app, client, hotline, redis, clock: Clock) -> dict[str, str]:
     assert "ditutup" in talk(ani, clock, f"SELESAI {short} sudah dirujuk")
     work(app, redis, until=clock())
 
-    clock.now = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)  # 3 March 00:30 WITA
+    clock.now = at(1, 16, 30)  # DAY1 + 2, 00:30 WITA
     b_person = Resident(client, RESIDENT_B, whatsapp=True)
     talk(b_person, clock, *REPORT_B[:6])
     media = {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/1", "MediaContentType0": "image/jpeg"}
     talk(b_person, clock, REPORT_B[6], **media)
     b = code_in(talk(b_person, clock, *REPORT_B[7:]), "PRE")
 
-    clock.now = datetime(2026, 3, 5, 3, 0, tzinfo=UTC)
+    clock.now = at(4, 3)
     c = code_in(talk(Resident(client, RESIDENT_C, to=MSB_NUMBER), clock, *REPORT_C), "MSB")
     work(app, redis, until=clock())
     return {"A": a, "B": b, "C": c}
@@ -246,9 +258,9 @@ def test_cases_with_category_area_status_times_and_referrals(hotline, world, fmt
     assert (c["site"], c["area"]) == ("MSB", "Paokmotong")
     assert a["urgent"] in (False, "no") and a["holder"] == "Bu Ani"
     assert a["referrals"] in (["UPTD PPA"], "UPTD PPA") and b["referrals"] in ([], "", None)
-    assert a["created"] == "2026-03-01T10:17:00+08:00"
+    assert a["created"] == f"{day(0)}T10:17:00+08:00"
     assert a["created"] < a["accepted"] < a["closed"] and a["closed"].endswith("+08:00")
-    assert b["created"] == "2026-03-03T00:42:00+08:00" and b["accepted"] in (None, "")
+    assert b["created"] == f"{day(2)}T00:42:00+08:00" and b["accepted"] in (None, "")
     assert a["resident"] == redact.pseudonym(contact_of(hotline, RESIDENT), SECRET) != b["resident"]
 
 
@@ -318,16 +330,16 @@ def test_filters(hotline, world) -> None:
     assert codes_of(hotline, Filters(codes=(short_b,))) == [b]
     assert codes_of(hotline, Filters(codes=(a.lower(), c))) == [a, c]
     assert codes_of(hotline, Filters(codes=(f"pre {short_b}",))) == [b]
-    # Local days: B came in at 00:30 WITA on 3 March, which is still 2 March in UTC.
-    assert codes_of(hotline, Filters(end=date(2026, 3, 2))) == [a]
-    assert codes_of(hotline, Filters(start=date(2026, 3, 3))) == [b, c]
-    assert codes_of(hotline, Filters(start=date(2026, 3, 3), end=date(2026, 3, 3))) == [b]
-    assert codes_of(hotline, Filters(start=date(2026, 3, 1), end=date(2026, 3, 1), sites=("MSB",))) == []
+    # Local days: B came in at 00:30 WITA on DAY1 + 2, which is still DAY1 + 1 in UTC.
+    assert codes_of(hotline, Filters(end=day(1))) == [a]
+    assert codes_of(hotline, Filters(start=day(2))) == [b, c]
+    assert codes_of(hotline, Filters(start=day(2), end=day(2))) == [b]
+    assert codes_of(hotline, Filters(start=day(0), end=day(0), sites=("MSB",))) == []
     assert codes_of(hotline, Filters(categories=("bpjs",))) == []
     with pytest.raises(ValueError):
         Filters(codes=("not a code!",))
     with pytest.raises(ValueError):
-        Filters(start=date(2026, 3, 2), end=date(2026, 3, 1))
+        Filters(start=day(1), end=day(0))
 
 
 def test_every_export_is_audited(hotline, world) -> None:
@@ -434,7 +446,7 @@ def cli(database_url: str, *args: str):  # type: ignore[no-untyped-def]
 def test_cli_exports_and_refuses(hotline, world, database_url: str, tmp_path: Path) -> None:
     users(hotline)
     out = tmp_path / "pre.xlsx"
-    result = cli(database_url, "--out", str(out), "--as", "ina", "--from", "2026-03-01", "--to", "2026-03-31")
+    result = cli(database_url, "--out", str(out), "--as", "ina", "--from", str(day(0)), "--to", str(day(9)))
     assert result.exit_code == 0, result.output
     pre = stored(hotline, [world["A"], world["B"]])
     assert f"{len(pre)} messages, 2 cases -> {out}" in result.stderr
