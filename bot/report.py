@@ -28,98 +28,7 @@ from bot.charts import bar_chart
 from storage.figures import UNKNOWN_AREA, Figures
 
 # Headings and labels of the report that are not in the Babel catalogs yet ("id" first).
-LABELS: dict[str, dict[str, str]] = {
-    "id": {
-        "title": "Angka bulanan",
-        "summary": "Ringkasan",
-        "site": "Lokasi",
-        "month": "Bulan",
-        "timezone": "Zona waktu",
-        "total": "Jumlah kasus",
-        "accepted": "Kasus diterima pendamping",
-        "acceptance_median_minutes": "Waktu sampai diterima, median (menit)",
-        "acceptance_p90_minutes": "Waktu sampai diterima, persentil ke-90 (menit)",
-        "closed": "Kasus selesai",
-        "share_closed": "Kasus selesai (%)",
-        "offers": "Tawaran ke pendamping",
-        "offers_expired": "Tawaran tidak dijawab sampai batas waktu",
-        "cases_unanswered": "Kasus yang tidak diterima siapa pun",
-        "by_category": "Kasus per kategori",
-        "by_area": "Kasus per kelurahan/desa",
-        "by_urgency": "Kasus per urgensi",
-        "by_status": "Kasus per status",
-        "referrals": "Rujukan per lembaga",
-        "col.by_category": "Kategori",
-        "col.by_area": "Kelurahan/desa",
-        "col.by_urgency": "Urgensi",
-        "col.by_status": "Status",
-        "col.referrals": "Lembaga",
-        "cases": "Kasus",
-        "urgent": "Mendesak",
-        "normal": "Biasa",
-        "unknown_area": "(tidak diketahui)",
-        "none": "Tidak ada data",
-        "minutes": "menit",
-        "metric": "bagian",
-        "key": "butir",
-        "value": "nilai",
-        "scope": (
-            "Semua angka tentang kasus yang masuk pada bulan ini menurut waktu setempat ({tz}); "
-            "status dan rujukan sampai saat laporan ini dibuat."
-        ),
-        "sheet.summary": "ringkasan",
-        "sheet.by_category": "kategori",
-        "sheet.by_area": "wilayah",
-        "sheet.by_urgency": "urgensi",
-        "sheet.by_status": "status",
-        "sheet.referrals": "rujukan",
-    },
-    "en": {
-        "title": "Monthly figures",
-        "summary": "Summary",
-        "site": "Site",
-        "month": "Month",
-        "timezone": "Time zone",
-        "total": "Cases",
-        "accepted": "Cases accepted by a volunteer",
-        "acceptance_median_minutes": "Time to acceptance, median (minutes)",
-        "acceptance_p90_minutes": "Time to acceptance, 90th percentile (minutes)",
-        "closed": "Cases closed",
-        "share_closed": "Cases closed (%)",
-        "offers": "Offers to volunteers",
-        "offers_expired": "Offers not answered by the deadline",
-        "cases_unanswered": "Cases nobody accepted",
-        "by_category": "Cases by category",
-        "by_area": "Cases by kelurahan/desa",
-        "by_urgency": "Cases by urgency",
-        "by_status": "Cases by status",
-        "referrals": "Referrals by institution",
-        "col.by_category": "Category",
-        "col.by_area": "Kelurahan/desa",
-        "col.by_urgency": "Urgency",
-        "col.by_status": "Status",
-        "col.referrals": "Institution",
-        "cases": "Cases",
-        "urgent": "Urgent",
-        "normal": "Not urgent",
-        "unknown_area": "(unknown)",
-        "none": "No data",
-        "minutes": "minutes",
-        "metric": "section",
-        "key": "item",
-        "value": "value",
-        "scope": (
-            "Every figure is about the cases submitted in this month, site local time ({tz}); "
-            "statuses and referrals as of when this report was made."
-        ),
-        "sheet.summary": "summary",
-        "sheet.by_category": "category",
-        "sheet.by_area": "area",
-        "sheet.by_urgency": "urgency",
-        "sheet.by_status": "status",
-        "sheet.referrals": "referrals",
-    },
-}
+# Headings and labels are catalog keys "report.<key>" (locales/), Bahasa Indonesia first.
 SUMMARY = (
     "total",
     "accepted",
@@ -136,11 +45,11 @@ _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
 
 def _locale(locale: str) -> str:
-    return locale if locale in LABELS else "id"
+    return locale if locale in i18n.LOCALES else i18n.DEFAULT_LOCALE
 
 
 def label(key: str, locale: str) -> str:
-    return LABELS.get(locale, LABELS["id"]).get(key) or LABELS["id"][key]
+    return i18n.text(f"report.{key}", locale)
 
 
 def _catalog(key: str, fallback: str, locale: str) -> str:
