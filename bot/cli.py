@@ -61,10 +61,10 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
         config["HOTLINE_ALLOW_UNSIGNED"] = True
     _ensure_ready()
     db = config["DATABASE_URL"].split("?")[0]
-    jobs = "Redis " + config["REDIS_URL"] if config.get("REDIS_URL") else "in-process"
+    runner = "Redis " + config["REDIS_URL"] if config.get("REDIS_URL") else "in-process"
     click.echo(
         f"Hotline KK on http://{host}:{port}\n"
-        f"  database: {db}\n  jobs: {jobs}\n"
+        f"  database: {db}\n  jobs: {runner}\n"
         f"  outbound messages: {type(_hotline().transport).__name__}\n\n"
         "Talk to it as a resident in another terminal:   hotline chat\n"
         "Play a KK member (see hotline members list):   hotline chat --as-member +62...\n"

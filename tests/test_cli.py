@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -216,3 +217,41 @@ def test_users_create_list_disable(tmp_path: Path) -> None:
     with db.session() as s:
         stored = s.scalars(select(User.password_hash)).one()
     assert stored.startswith("scrypt:") and "kata-sandi-panjang" not in stored
+
+
+def test_serve_answers_the_webhook_health_and_console(tmp_path: Path) -> None:
+    """The README's first command, for real: `hotline serve` in its own process."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", "TWILIO_AUTH_TOKEN": ""}
+    env.pop("REDIS_URL", None)
+    hotline = Path(sys.executable).parent / "hotline"
+    proc = subprocess.Popen(
+        [str(hotline), "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.time() < deadline and proc.poll() is None, proc.stdout.read().decode()
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/console/login", timeout=5) as r:
+            assert r.status == 200 and b"csrf_token" in r.read()
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0].decode()
+    assert "hotline chat" in output and "/console/" in output and "Traceback" not in output
