@@ -39,10 +39,16 @@ def _day(value: datetime | None) -> date | None:
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Default: from --out, else csv.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Default: from --out's suffix, else csv.",
+)
 @click.option("--out", "out", required=True, help="File to write, or - for standard output.")
-@click.option("--from", "start", type=_DAY, default=None, help="Cases created on or after this day (site time).")
-@click.option("--to", "end", type=_DAY, default=None, help="Cases created on or before this day (site time).")
+@click.option("--from", "start", type=_DAY, default=None, help="Cases created on or after (site time).")
+@click.option("--to", "end", type=_DAY, default=None, help="Cases created on or before (site time).")
 @click.option("--site", "sites", multiple=True, help="Site prefix, e.g. PRE (repeatable).")
 @click.option("--area", "areas", multiple=True, help="Kelurahan/desa name (repeatable).")
 @click.option("--category", "categories", multiple=True, help="e.g. kekerasan, bansos (repeatable).")
@@ -77,10 +83,13 @@ def export(
         fmt = suffix if suffix in FORMATS else "csv"
     if out == "-" and fmt == "xlsx" and sys.stdout.isatty():
         _fail("XLSX is binary: give --out FILE or redirect standard output")
+    if out != "-" and not Path(out).parent.is_dir():
+        raise click.BadParameter(f"no folder {Path(out).parent}", param_hint="--out")
     known_categories = {f.name for f in CATEGORIES}
     for value in categories:
         if value.lower() not in known_categories:
-            raise click.BadParameter(f"{value!r}: one of {', '.join(sorted(known_categories))}", param_hint="--category")
+            known = ", ".join(sorted(known_categories))
+            raise click.BadParameter(f"{value!r}: one of {known}", param_hint="--category")
     for value in statuses:
         if value.lower() not in STATUSES:
             raise click.BadParameter(f"{value!r}: one of {', '.join(STATUSES)}", param_hint="--status")
@@ -133,7 +142,7 @@ def export(
         # Written beside the target and renamed when complete: no half file under its name; the
         # temporary file is only readable by this user, and so is the export.
         path = Path(out)
-        handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
+        handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)  # noqa: SIM115
         try:
             with handle:
                 counts = export_counts(hotline.db, filters, fmt, handle, **options)

@@ -9,6 +9,7 @@ another site answers 404 as if it did not exist. Case views and exports are audi
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -29,13 +30,16 @@ from flask import (
     url_for,
 )
 
-from bot import duty, i18n, redact
+from bot import duty, i18n, redact, report
+from bot import export as exporter
 from bot.members import institution
 from flows import CATEGORIES
 from flows.members import INSTITUTIONS
 from storage import casebook, delivery, outbox, roster
 from storage import users as accounts
+from storage.figures import monthly
 from storage.models import AuditLog, Contact, Member
+from storage.transcripts import Filters
 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
@@ -372,9 +376,6 @@ def problems() -> Any:
 @bp.route("/export", methods=["GET", "POST"])
 @login_required
 def export() -> Any:
-    from bot import export as exporter
-    from storage.transcripts import Filters
-
     with _hotline().db.session() as s:
         areas = casebook.site_areas(s, g.site_ids)
     if request.method == "GET":
@@ -399,15 +400,11 @@ def export() -> Any:
         except ValueError:
             return None
 
-    filters = Filters(
-        start=day("from"),
-        end=day("to"),
-        sites=chosen,
-        areas=tuple(a for a in form.getlist("area") if a)[:50],
-        categories=tuple(c for c in form.getlist("category") if c)[:10],
-        statuses=tuple(x for x in form.getlist("status") if x)[:10],
-        codes=tuple(c.strip() for c in form.get("codes", "").replace(",", " ").split() if c.strip())[:200],
-    )
+    try:
+        filters = _export_filters(form, chosen, day)
+    except ValueError:  # a malformed code, or a start after the end
+        flash(t("console.error.filters"), "error")
+        return redirect(url_for("console.export"))
     body, mimetype, filename = exporter.export_response(
         _hotline().db,
         filters,
@@ -418,6 +415,18 @@ def export() -> Any:
     )
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
     return Response(stream_with_context(body), mimetype=mimetype, headers=headers)
+
+
+def _export_filters(form: Any, sites: tuple[str, ...], day: Callable[[str], date | None]) -> Filters:
+    return Filters(
+        start=day("from"),
+        end=day("to"),
+        sites=sites,
+        areas=tuple(a for a in form.getlist("area") if a)[:50],
+        categories=tuple(c for c in form.getlist("category") if c)[:10],
+        statuses=tuple(x for x in form.getlist("status") if x)[:10],
+        codes=tuple(c.strip() for c in form.get("codes", "").replace(",", " ").split() if c.strip())[:200],
+    )
 
 
 def _month_arg() -> date:
@@ -433,9 +442,6 @@ def _month_arg() -> date:
 @bp.get("/figures")
 @login_required
 def figures() -> Any:
-    from bot import report
-    from storage.figures import monthly
-
     prefix = request.args.get("site") or g.sites[0].prefix if g.sites else ""
     if prefix not in {s.prefix for s in g.sites}:
         abort(404)
@@ -446,14 +452,13 @@ def figures() -> Any:
     locale = session.get("locale", "id")
     if fmt in ("csv", "xlsx"):
         _audit("report", site=prefix, month=month.isoformat()[:7], format=fmt)
-        return _figures_download(report, fig, fmt, locale, f"monev-{prefix}-{month:%Y-%m}.{fmt}")
+        return _figures_download(fig, fmt, locale, f"monev-{prefix}-{month:%Y-%m}.{fmt}")
     return render_template(
         "console/figures.html", fragment=report.to_html(fig, locale), month=month, prefix=prefix
     )
 
 
-def _figures_download(report: Any, fig: Any, fmt: str, locale: str, filename: str) -> Response:
-    import io
+def _figures_download(fig: Any, fmt: str, locale: str, filename: str) -> Response:
 
     if fmt == "csv":
         text = io.StringIO()

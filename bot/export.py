@@ -68,6 +68,7 @@ CASE_COLUMNS = (
     "resident",
 )
 CSV_COLUMNS = MESSAGE_COLUMNS + CASE_COLUMNS[1:]
+CASE_KEYS, MESSAGE_KEYS = ("type", *CASE_COLUMNS), ("type", *MESSAGE_COLUMNS)  # JSON Lines
 # Without SECRET_KEY pseudonyms use this public value: stable, but anyone with the code can
 # compute which contact id hides behind one. `pseudonym_secret` says so; the CLI warns.
 FALLBACK_SECRET = "hotline-kk-export-no-secret-key"
@@ -115,7 +116,8 @@ def authorize(user: User | None, filters: Filters, include_contacts: bool) -> Fi
     others = [s for s in filters.sites if s not in mine]
     if others:
         raise ExportRefused(
-            f"account {user.username!r} may not export site {', '.join(others)} (its sites: {', '.join(mine)})"
+            f"account {user.username!r} may not export site {', '.join(others)} "
+            f"(its sites: {', '.join(mine)})"
         )
     return filters if filters.sites else dataclasses.replace(filters, sites=mine)
 
@@ -123,8 +125,13 @@ def authorize(user: User | None, filters: Filters, include_contacts: bool) -> Fi
 # --------------------------------------------------------------------------- rows
 
 
+@lru_cache(maxsize=64)
+def _zone(tz: str) -> ZoneInfo:
+    return ZoneInfo(tz)
+
+
 def _local(moment: datetime | None, tz: str) -> str | None:
-    return moment.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds") if moment else None
+    return moment.astimezone(_zone(tz)).isoformat(timespec="seconds") if moment else None
 
 
 class _Present:
@@ -163,13 +170,8 @@ class _Present:
     def message(self, m: MessageRow) -> tuple[Any, ...]:
         resident = self.resident(m.contact_id, m.phone, m.names)
         member = m.member or "member"
-        party = {"resident": resident, "bot": "bot", "member": member}.get(m.party, m.party)
-        if m.direction == "in":
-            to = "hotline"
-        elif m.party == "member" or m.member is None:  # a member's BALAS reaches the resident
-            to = resident
-        else:
-            to = member
+        party = resident if m.party == "resident" else member if m.party == "member" else m.party
+        to = "hotline" if m.direction == "in" else resident if m.to_resident else member
         return (
             m.case_code,
             _local(m.created_at, m.timezone),
@@ -185,13 +187,13 @@ class _Present:
 def _paired(
     case_rows: Iterable[CaseRow], message_rows: Iterable[MessageRow]
 ) -> Iterator[tuple[CaseRow | None, MessageRow | None]]:
-    """Walk cases and messages (same order) side by side: (case, message) for every message,
-    (case, None) for a case without messages. (None, message) cannot happen in one snapshot."""
+    """Walk cases and messages (both by case id) side by side: (case, message) for every
+    message, (case, None) for a case without messages. (None, message) cannot happen in one
+    snapshot; it would mean a message of a case the case query did not return."""
     found = iter(case_rows)
     case, seen = next(found, None), False
     for message in message_rows:
-        key = (message.case_created_at, message.case_id)
-        while case is not None and (case.created_at, case.id) < key:
+        while case is not None and case.id < message.case_id:
             if not seen:
                 yield case, None
             case, seen = next(found, None), False
@@ -246,32 +248,37 @@ def _text_chunks(
             writer.writerow(CSV_COLUMNS)
             blank = ("",) * (len(MESSAGE_COLUMNS) - 1)
             last: CaseRow | None = None
-            case_values: list[Any] = [""] * (len(CASE_COLUMNS) - 1)
-            pairs = _paired(cases(session, filters, contacts=contacts), messages(session, filters, contacts=contacts))
+            none = case_values = [""] * (len(CASE_COLUMNS) - 1)
+            pairs = _paired(
+                cases(session, filters, contacts=contacts), messages(session, filters, contacts=contacts)
+            )
             for case, message in pairs:
-                if case is not None and case is not last:
-                    last, counts.cases = case, counts.cases + 1
-                    case_values = [_csv_value(v) for v in present.case(case)[1:]]
+                if case is not last:  # a new case, or None: a message without its case
+                    last = case
+                    counts.cases += case is not None
+                    case_values = [_csv_value(v) for v in present.case(case)[1:]] if case else none
                 if message is None:
                     assert case is not None
                     writer.writerow((case.code, *blank, *case_values))
                 else:
                     counts.messages += 1
-                    values = [_csv_value(v) for v in present.message(message)]
-                    writer.writerow(values + (case_values if case is not None else [""] * len(case_values)))
+                    writer.writerow([*map(_csv_value, present.message(message)), *case_values])
                 if buffer.tell() >= CHUNK:
                     yield flush()
         else:
+            encode = json.JSONEncoder(ensure_ascii=False).encode
             for case in cases(session, filters, contacts=contacts):
                 counts.cases += 1
-                row = {"type": "case", **dict(zip(CASE_COLUMNS, map(_json_value, present.case(case)), strict=True))}
-                buffer.write(json.dumps(row, ensure_ascii=False) + "\n")
+                values = ("case", *map(_json_value, present.case(case)))
+                buffer.write(encode(dict(zip(CASE_KEYS, values, strict=True))))
+                buffer.write("\n")
                 if buffer.tell() >= CHUNK:
                     yield flush()
             for message in messages(session, filters, contacts=contacts):
                 counts.messages += 1
-                row = {"type": "message", **dict(zip(MESSAGE_COLUMNS, present.message(message), strict=True))}
-                buffer.write(json.dumps(row, ensure_ascii=False) + "\n")
+                values = ("message", *present.message(message))
+                buffer.write(encode(dict(zip(MESSAGE_KEYS, values, strict=True))))
+                buffer.write("\n")
                 if buffer.tell() >= CHUNK:
                     yield flush()
     if buffer.tell():
@@ -413,7 +420,7 @@ def export_response(
     _check(fmt)
     filename = f"transkrip-{datetime.now(UTC):%Y%m%d-%H%M%S}.{fmt}"
     if fmt == "xlsx":
-        spool = tempfile.TemporaryFile()
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _file_chunks, or below)
         try:
             export(db, filters, fmt, spool, actor=actor, include_contacts=include_contacts, secret=secret)
             spool.seek(0)

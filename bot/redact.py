@@ -36,23 +36,33 @@ STARS = "****"
 
 _SEP = r"[\s.\-]{0,3}"  # what people put between digits: spaces, dots, dashes (" - ")
 # NIK: 16 digits; the first is a province code digit (11..94), never 0.
-_NIK = re.compile(rf"(?<!\d)[1-9](?:{_SEP}\d){{15}}(?!\d)")
-_PHONE = re.compile(
-    r"(?<![\d+])(?:"
+_NIK = rf"[1-9](?:{_SEP}\d){{15}}"
+_PHONE = (
     # Mobile: +62 / 62 / 0, then 8 and 7 to 12 more digits.
     rf"(?:\+{_SEP}62|62|0){_SEP}8(?:{_SEP}\d){{7,12}}"
-    r"|"
-    # Landline: +62 or 0 (or "(0"), an area code not starting with 8, 5 to 8 digits.
-    rf"(?:\+{_SEP}62{_SEP}\(?|\(?0)[2-79]\d{{1,2}}\)?{_SEP}\d(?:{_SEP}\d){{4,7}}"
-    r")(?!\d)"
+    # Landline: +62 or 0 (or "(0"), an area code not starting with 8, then 5 to 8 digits.
+    rf"|(?:\+{_SEP}62{_SEP}\(?|\(?0)[2-79]\d{{1,2}}\)?{_SEP}\d(?:{_SEP}\d){{4,7}}"
 )
-_LONG = re.compile(r"(?<!\d)\d{10,}(?!\d)")
+_LONG = r"\d{10,}"
+
+
+def _whole(body: str) -> re.Pattern[str]:
+    """Not inside a longer number. The leading lookahead lets the engine skip to candidates."""
+    return re.compile(rf"(?=[\d+(])(?<![\d+])(?:{body})(?!\d)")
+
+
+_NIK_RE, _PHONE_RE, _LONG_RE = _whole(_NIK), _whole(_PHONE), _whole(_LONG)
+# All three in one pass, NIK first where several could match.
+_NUMBERS_RE = _whole(f"(?P<nik>{_NIK})|(?P<phone>{_PHONE})|{_LONG}")
 _NOT_DIGIT = re.compile(r"\D")
 _WORD = re.compile(r"[^\W\d_]{3,}")  # name words: letters only, at least three
 # Words that appear in names but also everywhere else in a conversation.
 _KEEP = frozenset(
-    "ibu bapak pak bu mbak mas kak kakak adik dik nenek kakek om tante bang abang daeng puang "
-    "haji hajjah hj warga saya aku nama anonim lewati tidak ada".split()
+    {
+        *("ibu", "bapak", "pak", "bu", "mbak", "mas", "kak", "kakak", "adik", "dik", "nenek", "kakek"),
+        *("om", "tante", "bang", "abang", "daeng", "puang", "haji", "hajjah", "hj", "warga", "saya"),
+        *("aku", "nama", "anonim", "lewati", "tidak", "ada"),
+    }
 )
 
 
@@ -60,41 +70,51 @@ def _tail(digits: str) -> str:
     return STARS + digits[-3:]
 
 
+def _mask_nik(m: re.Match[str]) -> str:
+    return _NOT_DIGIT.sub("", m.group())[:6] + "*" * 10
+
+
+def _mask_tail(m: re.Match[str]) -> str:
+    return _tail(_NOT_DIGIT.sub("", m.group()))
+
+
+def _mask_any(m: re.Match[str]) -> str:
+    return _mask_nik(m) if m.lastgroup == "nik" else _mask_tail(m)
+
+
 def mask_phones(text: str) -> str:
     """Indonesian phone numbers in free text -> ``****890`` (last three digits kept)."""
-    return _PHONE.sub(lambda m: _tail(_NOT_DIGIT.sub("", m.group())), text)
+    return _PHONE_RE.sub(_mask_tail, text)
 
 
 def mask_niks(text: str) -> str:
     """16-digit NIK (or KK number), spaced or not -> ``737201**********`` (region kept)."""
-
-    def _mask(m: re.Match[str]) -> str:
-        digits = _NOT_DIGIT.sub("", m.group())
-        return digits[:6] + "*" * 10
-
-    return _NIK.sub(_mask, text)
+    return _NIK_RE.sub(_mask_nik, text)
 
 
 def mask_long_numbers(text: str) -> str:
     """Any other unbroken run of 10+ digits -> ``****890``."""
-    return _LONG.sub(lambda m: _tail(m.group()), text)
+    return _LONG_RE.sub(_mask_tail, text)
 
 
 def redact(text: str, names: Iterable[str | None] = ()) -> str:
     """NIK, phone numbers and long numbers masked; the given names (the resident's) removed."""
     if not text:
         return ""
-    text = mask_long_numbers(mask_phones(mask_niks(text)))
-    pattern = _names_pattern(tuple(sorted({n.strip() for n in names if n and n.strip()})))
-    return pattern.sub(NAME, text) if pattern is not None else text
+    text = _NUMBERS_RE.sub(_mask_any, text)
+    if names:
+        pattern = _names_pattern(tuple(names))  # a tuple already: no copy, one cache lookup
+        if pattern is not None:
+            text = pattern.sub(NAME, text)
+    return text
 
 
 @lru_cache(maxsize=4096)
-def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+def _names_pattern(names: tuple[str | None, ...]) -> re.Pattern[str] | None:
     """Whole names first (longest first), then their words; whole words only, any case."""
     phrases: set[str] = set()
-    for name in names:
-        name = " ".join(name.split())[:200]
+    for raw in names:
+        name = " ".join((raw or "").split())[:200]
         if len(name) >= 3 and name.casefold() not in _KEEP:
             phrases.add(name)
         for word in _WORD.findall(name)[:8]:

@@ -1,9 +1,10 @@
 """The queries behind transcript exports: the selected cases and every message of them, streamed.
 
-Both queries order by case (created_at, id), messages then by time, so a writer can walk the two
-side by side. Rows come in batches (`yield_per`: server-side cursors on PostgreSQL, a stepped
-cursor on SQLite): a year of messages never sits in memory at once. Run them in `snapshot(db)`,
-a read-only transaction that sees one consistent state and does not block the hotline's writes.
+Both queries order by case id (the order cases came in), messages then by time, so a writer can
+walk the two side by side. Rows come in batches (`yield_per`: server-side cursors on PostgreSQL,
+a stepped cursor on SQLite): a year of messages never sits in memory at once. Run them inside
+`snapshot(db)`: a read-only transaction that sees one consistent state and does not hold up the
+hotline's writes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, and_, create_engine, event, false, func, null, or_, select
@@ -84,8 +85,7 @@ class Filters:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class CaseRow:
+class CaseRow(NamedTuple):
     id: int
     code: str
     site: str  # prefix
@@ -104,12 +104,10 @@ class CaseRow:
     referrals: tuple[str, ...]  # institutions, in the order of the referrals
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRow:
+class MessageRow(NamedTuple):
     id: int
     case_id: int
     case_code: str
-    case_created_at: datetime
     timezone: str
     created_at: datetime
     direction: str  # in | out
@@ -118,6 +116,7 @@ class MessageRow:
     body: str
     num_media: int
     member: str | None  # the member's name: the author (party member), else the recipient
+    to_resident: bool  # an outbound message addressed to the resident (else to the member)
     contact_id: int | None  # the case's resident
     phone: str | None  # only when asked for contacts
     names: tuple[str, ...]
@@ -157,7 +156,10 @@ def _sqlite_reader(url: str) -> Engine | None:
     if url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url:
         return None
     engine = create_engine(
-        url, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool, hide_parameters=True
+        url,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        poolclass=NullPool,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")
@@ -204,18 +206,22 @@ def _scope(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
             if filters.start:
                 bounds.append(Case.created_at >= datetime.combine(filters.start, time(), zone))
             if filters.end:
-                bounds.append(Case.created_at < datetime.combine(filters.end + timedelta(days=1), time(), zone))
+                bounds.append(
+                    Case.created_at < datetime.combine(filters.end + timedelta(days=1), time(), zone)
+                )
             per_site.append(and_(*bounds))
         where.append(or_(*per_site) if per_site else false())
     return where
 
 
-def _names(*names: str | None) -> tuple[str, ...]:
-    return tuple(n for n in names if n)
+def _names(name: str | None, profile_name: str | None) -> tuple[str, ...]:
+    if name and profile_name:
+        return (name, profile_name)
+    return (name,) if name else (profile_name,) if profile_name else ()
 
 
 def cases(session: Session, filters: Filters, *, contacts: bool = False) -> Iterator[CaseRow]:
-    """The selected cases, oldest first, each with its referral institutions.
+    """The selected cases in the order they came in (by id), each with its referral institutions.
 
     `contacts`: also read the resident's phone number (for an export that may show it)."""
     stmt = (
@@ -245,10 +251,10 @@ def cases(session: Session, filters: Filters, *, contacts: bool = False) -> Iter
         .outerjoin(Contact, Contact.id == Case.contact_id)
         .outerjoin(CaseEvent, and_(CaseEvent.case_id == Case.id, CaseEvent.kind == "referred"))
         .where(*_scope(session, filters))
-        .order_by(Case.created_at, Case.id, CaseEvent.id)
+        .order_by(Case.id, CaseEvent.id)
         .execution_options(yield_per=BATCH)
     )
-    rows = session.execute(stmt)
+    rows = session.connection().execute(stmt)
     for _, group in itertools.groupby(rows, key=lambda r: r.id):
         first, *more = group
         referrals = tuple(
@@ -283,7 +289,6 @@ def messages(session: Session, filters: Filters, *, contacts: bool = False) -> I
             Message.id,
             Message.case_id,
             Case.code,
-            Case.created_at.label("case_created_at"),
             Site.timezone,
             Message.created_at,
             Message.direction,
@@ -292,6 +297,7 @@ def messages(session: Session, filters: Filters, *, contacts: bool = False) -> I
             Message.body,
             Message.num_media,
             Member.name.label("member"),
+            Message.contact_id.label("own_contact_id"),
             resident.label("contact_id"),
             (Contact.phone if contacts else null()).label("phone"),
             Contact.name.label("name"),
@@ -304,24 +310,27 @@ def messages(session: Session, filters: Filters, *, contacts: bool = False) -> I
         .outerjoin(Member, Member.id == Message.member_id)
         .outerjoin(Contact, Contact.id == resident)
         .where(*_scope(session, filters))
-        .order_by(Case.created_at, Case.id, Message.created_at, Message.id)
+        .order_by(Message.case_id, Message.created_at, Message.id)
         .execution_options(yield_per=BATCH)
     )
-    for r in session.execute(stmt):
+    # Plain tuples, unpacked: this loop runs once per message of the export.
+    for row in session.connection().execute(stmt):
+        (id_, case_id, code, tz, created_at, direction, party, channel, body, num_media, member,
+         own_contact_id, contact_id, phone, name, profile_name) = row  # fmt: skip
         yield MessageRow(
-            id=r.id,
-            case_id=r.case_id,
-            case_code=r.code,
-            case_created_at=r.case_created_at,
-            timezone=r.timezone,
-            created_at=r.created_at,
-            direction=r.direction,
-            party=r.party,
-            channel=r.channel,
-            body=r.body or "",
-            num_media=r.num_media or 0,
-            member=r.member,
-            contact_id=r.contact_id,
-            phone=r.phone,
-            names=_names(r.name, r.profile_name),
+            id_,
+            case_id,
+            code,
+            tz,
+            created_at,
+            direction,
+            party,
+            channel,
+            body or "",
+            num_media or 0,
+            member,
+            own_contact_id is not None or member is None,
+            contact_id,
+            phone,
+            _names(name, profile_name),
         )

@@ -189,3 +189,19 @@ def roster_lompoe(hotline) -> int:
         s.add(member)
         s.flush()
         return member.id
+
+
+def test_a_malformed_export_filter_is_a_message_not_an_error(client, cases) -> None:
+    login(client, "pare")
+    token = csrf(client.get("/console/export").data)
+    form = {
+        "csrf_token": token,
+        "format": "csv",
+        "codes": "bukan-kode!!",
+        "from": "2026-12-01",
+        "to": "2026-01-01",
+    }
+    response = client.post("/console/export", data=form, follow_redirects=True)
+    assert response.status_code == 200 and "Saringan tidak terbaca" in response.data.decode()
+    assert client.get("/console/cases?page=abc&area=x&from=kemarin&urgent=9").status_code == 200
+    assert client.get("/console/figures?month=2026-13").status_code == 200
