@@ -28,6 +28,7 @@ _WORDS = {word: verb for verb, words in VERBS.items() for word in words}
 _EDGES = ".,;:!?#()[]'\"*_"
 _THANKS = {"terima kasih", "trima kasih", "terimakasih", "makasih"}
 _FILLERS = {"kode", "code", "no", "nomor", "nomer", "kasus", "#"}  # "TERIMA kode 7K3QX"
+HOLDER_ONLY = frozenset({"CATAT", "RUJUK", "SELESAI", "BALAS"})  # see _may_act
 TEXT_LIMIT = 1000  # a note or a relayed message; the full text stays in the transcript
 STORY_LIMIT = 600  # LIHAT stays one message: Twilio refuses bodies over 1,600 characters
 
@@ -140,6 +141,10 @@ def run(
     params = {"code": case.code, "short": duty.short(case)}
     if command.verb in NEEDS_TEXT and not rest.strip():
         return [Say("member.need_text", {**params, "verb": command.verb})], case
+    if command.verb in HOLDER_ONLY and not _may_act(member, case):
+        return [Say("member.not_yours", params)], case
+    if command.verb in ("RUJUK", "SELESAI") and case.status not in OPEN:
+        return [Say("member.already_closed", params)], case
     act = Act(session, hotline, member, case, rest.strip()[:TEXT_LIMIT], now, params)
     return _HANDLERS[command.verb](act), case
 
@@ -246,8 +251,6 @@ def _answers(case: Case) -> str:
 def _catat(act: Act) -> list[Say]:
     session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
     rest = act.text
-    if not _may_act(member, case):
-        return [Say("member.not_yours", params)]
     duty.note(session, case, now, f"member:{member.id}", member.name, rest)
     return [Say("member.noted", params)]
 
@@ -255,10 +258,6 @@ def _catat(act: Act) -> list[Say]:
 def _rujuk(act: Act) -> list[Say]:
     session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
     rest = act.text
-    if not _may_act(member, case):
-        return [Say("member.not_yours", params)]
-    if case.status not in OPEN:
-        return [Say("member.already_closed", params)]
     org = institution(rest)
     if org is None:
         return [Say("member.unknown_org", params)]
@@ -269,10 +268,6 @@ def _rujuk(act: Act) -> list[Say]:
 def _selesai(act: Act) -> list[Say]:
     session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
     rest = act.text
-    if not _may_act(member, case):
-        return [Say("member.not_yours", params)]
-    if case.status not in OPEN:
-        return [Say("member.already_closed", params)]
     duty.close(session, case, now, f"member:{member.id}", member.name, rest)
     return [Say("member.closed", params)]
 
@@ -280,8 +275,6 @@ def _selesai(act: Act) -> list[Say]:
 def _balas(act: Act) -> list[Say]:
     session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
     rest = act.text
-    if not _may_act(member, case):
-        return [Say("member.not_yours", params)]
     contact = duty.may_message(session, case)
     if contact is None:
         return [Say("member.no_messages", {**params, "contact": _contact_line(session, case)})]

@@ -27,7 +27,6 @@ from bot import i18n
 from bot.charts import bar_chart
 from storage.figures import UNKNOWN_AREA, Figures
 
-# Headings and labels of the report that are not in the Babel catalogs yet ("id" first).
 # Headings and labels are catalog keys "report.<key>" (locales/), Bahasa Indonesia first.
 SUMMARY = (
     "total",
