@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.queue import LocalQueue, RQQueue
 from bot.runtime import Hotline, is_on
@@ -44,6 +46,9 @@ class ConfigError(RuntimeError):
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    # Behind one proxy (Procfile: gunicorn behind the platform's router), the client's address is
+    # the proxy's X-Forwarded-For entry; the login throttle counts by it.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(
         DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'hotline.db'}",
@@ -116,11 +121,19 @@ def _check(config: Mapping[str, Any]) -> None:
 
 def _instance_secret(folder: Path) -> str:
     """Without SECRET_KEY, one made once and kept in the instance folder (readable by us only),
-    so sessions survive restarts and every gunicorn worker shares it."""
+    so sessions survive restarts and every gunicorn worker shares it. Created with O_EXCL: two
+    workers starting together agree on one key."""
     path = folder / "secret_key"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the other worker may be writing it this instant
+            if key := path.read_text(encoding="utf-8").strip():
+                return key
+            time.sleep(0.02)
+        raise ConfigError(f"{path} is empty: delete it or set SECRET_KEY") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -116,7 +116,7 @@ def export(
             )
         user = None
         if username is not None:
-            user = session.scalars(select(User).where(User.username == username)).first()
+            user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
             if user is None:
                 _fail(f"no console account {username!r}")
         try:

@@ -37,8 +37,8 @@ def _fail(message: str) -> NoReturn:
 
 def parse_month(value: str) -> date:
     match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", value)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"--month must be YYYY-MM, e.g. 2026-10 (got {value!r})")
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
+        raise ValueError(f"--month must be YYYY-MM between 2000 and 2100, e.g. 2026-10 (got {value!r})")
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -45,7 +46,10 @@ bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
 STATUSES = ("new", "offered", "accepted", "referred", "closed", "cancelled")
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 FORMATS = ("csv", "xlsx", "jsonl")
+SESSION_HOURS = 8
 
 
 def _hotline() -> Any:
@@ -67,9 +71,22 @@ def _local(moment: datetime | None, tz: str = "Asia/Makassar") -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%d-%m-%Y %H:%M") if moment else "-"
 
 
+@bp.after_request
+def _private(response: Response) -> Response:
+    """Console pages hold personal data: not framed (clickjacking), not cached on a shared PC."""
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        started = session.get("since", 0)
+        if _now().timestamp() - started > SESSION_HOURS * 3600:  # absolute, however active
+            session.pop("uid", None)
         uid = session.get("uid")
         with _hotline().db.session() as s:
             user = accounts.get(s, uid) if uid else None
@@ -94,7 +111,8 @@ def _now() -> datetime:
 
 
 def _client_ip() -> str:
-    return (request.access_route[0] if request.access_route else request.remote_addr) or "?"
+    # The proxy's X-Forwarded-For entry is trusted through ProxyFix (app.py), not the client's.
+    return request.remote_addr or "?"
 
 
 # -- log in and out ----------------------------------------------------------------------------
@@ -104,7 +122,7 @@ def _client_ip() -> str:
 def login() -> Any:
     if request.method == "GET":
         return render_template("console/login.html")
-    username = request.form.get("username", "")[:64]
+    username = _arg("username")
     password = request.form.get("password", "")[:256]
     with _hotline().db.session() as s:
         if accounts.throttled(s, username, _client_ip(), _now()):
@@ -117,7 +135,7 @@ def login() -> Any:
         return render_template("console/login.html"), 401
     session.clear()  # a fresh session: no fixation
     session.permanent = True
-    session["uid"], session["locale"] = uid, locale
+    session["uid"], session["locale"], session["since"] = uid, locale, _now().timestamp()
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/console/") else url_for("console.cases"))
 
@@ -139,16 +157,31 @@ def language() -> Any:
 # -- cases -------------------------------------------------------------------------------------
 
 
+def _int(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
 def _arg_int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return _int(request.args.get(name, ""))
+
+
+def _date(value: str) -> date | None:
+    """A day the hotline can have data for; anything else is no filter rather than an error."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if EARLIEST <= day <= LATEST else None
 
 
 def _arg_date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return _date(request.args.get(name, ""))
+
+
+def _arg(name: str, limit: int = 64) -> str:
+    """A query or form value without control characters (PostgreSQL refuses NUL)."""
+    value = request.values.get(name, "")
+    return CONTROL.sub("", value)[:limit]
 
 
 @bp.get("/")
@@ -161,14 +194,14 @@ def home() -> Any:
 @login_required
 def cases() -> Any:
     urgent = {"1": True, "0": False}.get(request.args.get("urgent", ""))
-    site = request.args.get("site") or None
+    site = _arg("site") or None
     query = casebook.CaseQuery(
         site=site if site in {s.prefix for s in g.sites} else None,
         area=_arg_int("area"),
-        category=request.args.get("category") or None,
-        status=request.args.get("status") or None,
+        category=_arg("category") or None,
+        status=_arg("status") or None,
         urgent=urgent,
-        code=request.args.get("code", "")[:16],
+        code=_arg("code", 16),
         start=_arg_date("from"),
         end=_arg_date("to"),
         page=_arg_int("page") or 1,
@@ -220,6 +253,16 @@ def case(code: str) -> Any:
             }
             for m in messages
         ]
+        timeline = [
+            {
+                "kind": e.kind,
+                "at": e.created_at,
+                "who": e.data.get("member"),
+                "to": e.data.get("to"),
+                "note": e.data.get("note") if show else redact.redact(e.data.get("note") or "", names),
+            }
+            for e in events
+        ]
         answers = {
             k: (v if show else _hide(k, v, names)) for k, v in item.answers.items() if v not in (None, "", [])
         }
@@ -227,7 +270,8 @@ def case(code: str) -> Any:
             "console/case.html",
             case=item,
             chat=chat,
-            events=events,
+            events=timeline,
+            phone=resident.phone if show and resident is not None else None,
             members=members,
             answers=answers,
             resident=redact.pseudonym(item.contact_id, secret),
@@ -258,6 +302,8 @@ def _hide(key: str, value: Any, names: tuple[str, ...]) -> Any:
     """Answers shown to a coordinator without the contacts grant: names gone, NIK masked."""
     if key == "name":
         return redact.NAME
+    if isinstance(value, list):
+        return [_hide(key, v, names) for v in value]
     return redact.redact(value, names) if isinstance(value, str) else value
 
 
@@ -329,7 +375,7 @@ def reassign(code: str) -> Any:
     member_id = request.form.get("member", "")
 
     def action(s: Any, item: Any) -> str | None:
-        member = s.get(Member, int(member_id)) if member_id.isdigit() and len(member_id) < 10 else None
+        member = s.get(Member, number) if (number := _int(member_id)) is not None else None
         if member is None or member.site_id != item.site_id or not member.active:
             return t("console.error.member")
         if item.status not in ("new", "offered", "accepted", "referred"):
@@ -389,16 +435,15 @@ def export() -> Any:
     form = request.form
     fmt = form.get("format", "csv")
     allowed = {s.prefix for s in g.sites}
+    if not allowed:  # an account that sees no site exports nothing (an empty filter means all)
+        abort(403)
     chosen = tuple(p for p in form.getlist("site") if p in allowed) or tuple(sorted(allowed))
     include = form.get("contacts") == "1"
     if fmt not in FORMATS or (include and not g.user.contacts):
         abort(400)
 
     def day(name: str) -> date | None:
-        try:
-            return date.fromisoformat(form.get(name, ""))
-        except ValueError:
-            return None
+        return _date(form.get(name, ""))
 
     try:
         filters = _export_filters(form, chosen, day)
@@ -430,10 +475,13 @@ def _export_filters(form: Any, sites: tuple[str, ...], day: Callable[[str], date
 
 
 def _month_arg() -> date:
-    raw = request.args.get("month", "")
+    raw = _arg("month", 7)
     try:
         year, month = (int(x) for x in raw.split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
+        if EARLIEST <= first <= LATEST:
+            return first
+        raise ValueError(raw)
     except ValueError:
         today = _now().astimezone(ZoneInfo("Asia/Makassar")).date()
         return date(today.year, today.month, 1)
@@ -442,7 +490,7 @@ def _month_arg() -> date:
 @bp.get("/figures")
 @login_required
 def figures() -> Any:
-    prefix = request.args.get("site") or g.sites[0].prefix if g.sites else ""
+    prefix = (_arg("site") or g.sites[0].prefix) if g.sites else ""
     if prefix not in {s.prefix for s in g.sites}:
         abort(404)
     month = _month_arg()

@@ -214,10 +214,10 @@ def _scope(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
     return where
 
 
-def _names(name: str | None, profile_name: str | None) -> tuple[str, ...]:
-    if name and profile_name:
-        return (name, profile_name)
-    return (name,) if name else (profile_name,) if profile_name else ()
+def _names(*names: str | None) -> tuple[str, ...]:
+    """The resident's names as they may appear in texts: this report's answer, the contact's
+    latest name (a later report may have changed it) and the WhatsApp profile name."""
+    return tuple(dict.fromkeys(n for n in names if n and n.strip()))
 
 
 def cases(session: Session, filters: Filters, *, contacts: bool = False) -> Iterator[CaseRow]:
@@ -242,6 +242,7 @@ def cases(session: Session, filters: Filters, *, contacts: bool = False) -> Iter
             (Contact.phone if contacts else null()).label("phone"),
             Contact.name.label("name"),
             Contact.profile_name,
+            Case.answers["name"].as_string().label("answer_name"),
             CaseEvent.data.label("referral"),
         )
         .select_from(Case)
@@ -275,7 +276,7 @@ def cases(session: Session, filters: Filters, *, contacts: bool = False) -> Iter
             holder=first.holder,
             contact_id=first.contact_id,
             phone=first.phone,
-            names=_names(first.name, first.profile_name),
+            names=_names(first.answer_name, first.name, first.profile_name),
             referrals=referrals,
         )
 
@@ -302,6 +303,7 @@ def messages(session: Session, filters: Filters, *, contacts: bool = False) -> I
             (Contact.phone if contacts else null()).label("phone"),
             Contact.name.label("name"),
             Contact.profile_name,
+            Case.answers["name"].as_string().label("answer_name"),
         )
         .select_from(Message)
         .join(Case, Case.id == Message.case_id)
@@ -316,7 +318,7 @@ def messages(session: Session, filters: Filters, *, contacts: bool = False) -> I
     # Plain tuples, unpacked: this loop runs once per message of the export.
     for row in session.connection().execute(stmt):
         (id_, case_id, code, tz, created_at, direction, party, channel, body, num_media, member,
-         own_contact_id, contact_id, phone, name, profile_name) = row  # fmt: skip
+         own_contact_id, contact_id, phone, name, profile_name, answer_name) = row  # fmt: skip
         yield MessageRow(
             id_,
             case_id,
@@ -332,5 +334,5 @@ def messages(session: Session, filters: Filters, *, contacts: bool = False) -> I
             own_contact_id is not None or member is None,
             contact_id,
             phone,
-            _names(name, profile_name),
+            _names(answer_name, name, profile_name),
         )

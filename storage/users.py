@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from storage.models import LoginAttempt, Site, User
 
 ROLES = ("admin", "coordinator")
-MAX_FAILURES = 5  # per name or per address, within WINDOW
+MAX_FAILURES = 5  # per name and address, within WINDOW
+MAX_FAILURES_PER_ADDRESS = 20  # whatever names are tried
 WINDOW = timedelta(minutes=15)
 # Compared against when the name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY = generate_password_hash("not a password")
@@ -71,16 +72,14 @@ def set_active(session: Session, username: str, active: bool) -> bool:
 
 
 def throttled(session: Session, username: str, ip: str, now: datetime) -> bool:
-    """Too many failed logins lately for this name or from this address."""
+    """Too many failed logins lately: for this name from this address, or from this address at
+    all. Not for the name alone, or anyone could lock the admin out from anywhere."""
     since = now - WINDOW
-    failures = session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.created_at >= since,
-            LoginAttempt.ok.is_(False),
-            or_(LoginAttempt.username == username.strip().lower()[:64], LoginAttempt.ip == ip[:64]),
-        )
-    )
-    return (failures or 0) >= MAX_FAILURES
+    name, ip = username.strip().lower()[:64], ip[:64]
+    recent = (LoginAttempt.created_at >= since, LoginAttempt.ok.is_(False), LoginAttempt.ip == ip)
+    pair = session.scalar(select(func.count(LoginAttempt.id)).where(*recent, LoginAttempt.username == name))
+    address = session.scalar(select(func.count(LoginAttempt.id)).where(*recent))
+    return (pair or 0) >= MAX_FAILURES or (address or 0) >= MAX_FAILURES_PER_ADDRESS
 
 
 def authenticate(session: Session, username: str, password: str, ip: str, now: datetime) -> User | None:

@@ -205,3 +205,36 @@ def test_a_malformed_export_filter_is_a_message_not_an_error(client, cases) -> N
     assert response.status_code == 200 and "Saringan tidak terbaca" in response.data.decode()
     assert client.get("/console/cases?page=abc&area=x&from=kemarin&urgent=9").status_code == 200
     assert client.get("/console/figures?month=2026-13").status_code == 200
+
+
+def test_notes_and_odd_input_for_an_account_without_contacts(client, hotline, cases) -> None:
+    login(client, "admin")
+    code = cases["PRE"]
+    token = csrf(client.get(f"/console/cases/{code}").data)
+    note = "telp Siti di 0812-9999-8888, NIK 7372014508900001"
+    client.post(f"/console/cases/{code}/note", data={"csrf_token": token, "note": note})
+    assert "0812-9999-8888" in client.get(f"/console/cases/{code}").data.decode()  # admin: contacts
+    client.post("/console/logout", data={"csrf_token": token})
+    login(client, "pare")
+    page = client.get(f"/console/cases/{code}")
+    text = page.data.decode()
+    assert "0812-9999-8888" not in text and "7372014508900001" not in text and "Siti" not in text
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
+    for query in ("month=9999-12", "month=0001-01", "month=2026-13"):
+        assert client.get(f"/console/figures?{query}").status_code == 200
+    for query in ("from=0001-01-01&to=9999-12-31", "page=%C2%B2&area=%C2%B2", "code=%00x", "status=%00"):
+        assert client.get(f"/console/cases?{query}").status_code == 200, query
+
+
+def test_throttling_is_per_name_and_address_not_name_alone(client, hotline, accounts_made) -> None:
+    for _ in range(5):
+        login(client, "admin", "salah")
+    assert login(client, "admin").status_code == 429  # this address, this name
+    other = client.application.test_client()
+    token = csrf(other.get("/console/login").data)
+    response = other.post(
+        "/console/login",
+        data={"username": "admin", "password": PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
+    assert response.status_code == 302  # the admin elsewhere is not locked out
