@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 from app import create_app
 from bot import i18n, jobs, service
 from bot.channel import BadPayload, e164
+from bot.cli_common import current_hotline, ensure_ready
 from bot.cli_export import export
 from bot.cli_members import members
 from bot.cli_report import purge, report
@@ -25,26 +26,13 @@ from bot.transport import ConsoleTransport
 from flows import FLOWS
 from storage import queries, roster
 from storage.queries import bare_number
-from storage.sites import all_sites, has_sites, load_sites
+from storage.sites import all_sites, load_sites
 from storage.sitesfile import SitesFileError, read_sites
-
-
-def _hotline():  # type: ignore[no-untyped-def]
-    return current_app.extensions["hotline"]
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
 def main() -> None:
     """Hotline KK: the WhatsApp/SMS complaint hotline for Kelompok Konstituen."""
-
-
-def _ensure_ready(load_default_sites: bool = True) -> None:
-    hotline = _hotline()
-    hotline.db.upgrade()
-    if load_default_sites:
-        with hotline.db.session() as session:
-            if not has_sites(session):
-                load_sites(session, read_sites(current_app.config["HOTLINE_SITES"]))
 
 
 @main.command()
@@ -59,13 +47,13 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
         if config.get("TWILIO_AUTH_TOKEN"):
             raise click.UsageError("--allow-unsigned is refused while TWILIO_AUTH_TOKEN is set")
         config["HOTLINE_ALLOW_UNSIGNED"] = True
-    _ensure_ready()
+    ensure_ready()
     db = config["DATABASE_URL"].split("?")[0]
     runner = "Redis " + config["REDIS_URL"] if config.get("REDIS_URL") else "in-process"
     click.echo(
         f"Hotline KK on http://{host}:{port}\n"
         f"  database: {db}\n  jobs: {runner}\n"
-        f"  outbound messages: {type(_hotline().transport).__name__}\n\n"
+        f"  outbound messages: {type(current_hotline().transport).__name__}\n\n"
         "Talk to it as a resident in another terminal:   hotline chat\n"
         "Play a KK member (see hotline members list):   hotline chat --as-member +62...\n"
         f"Coordinators' console:                         http://{host}:{port}/console/"
@@ -75,7 +63,7 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
         "  or pass --allow-unsigned to post by hand (local only).\n"
     )
     app = current_app._get_current_object()
-    if isinstance(_hotline().queue, LocalQueue):  # no worker.py: this process sweeps too
+    if isinstance(current_hotline().queue, LocalQueue):  # no worker.py: this process sweeps too
         threading.Thread(target=jobs.sweep_forever, args=(app, threading.Event()), daemon=True).start()
     run_simple(host, port, app, threaded=True)
 
@@ -89,7 +77,7 @@ def db() -> None:
 @with_appcontext
 def db_upgrade() -> None:
     """Create or upgrade the database schema to the latest migration."""
-    _hotline().db.upgrade()
+    current_hotline().db.upgrade()
     click.echo("database is up to date")
 
 
@@ -108,8 +96,8 @@ def sites_load(path: str) -> None:
     except SitesFileError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    _ensure_ready(load_default_sites=False)
-    with _hotline().db.session() as session:
+    ensure_ready(load_default_sites=False)
+    with current_hotline().db.session() as session:
         counts = load_sites(session, specs)
     click.echo(
         f"loaded {counts['sites']} sites, {counts['areas']} areas"
@@ -121,8 +109,8 @@ def sites_load(path: str) -> None:
 @with_appcontext
 def sites_list() -> None:
     """Show the loaded sites, their numbers and areas."""
-    _ensure_ready()
-    with _hotline().db.session() as session:
+    ensure_ready()
+    with current_hotline().db.session() as session:
         for site in all_sites(session):
             numbers = (
                 ", ".join(site.numbers) or "(no number: gets unclaimed numbers)"
@@ -146,8 +134,8 @@ def chat(sender: str, member: str | None, to: str | None, whatsapp: bool) -> Non
 
     Messages the hotline sends to your number (offers, relays, notices) show up as they are
     sent, whichever process sends them: run one chat as a resident and another --as-member."""
-    _ensure_ready()
-    hotline = _hotline()
+    ensure_ready()
+    hotline = current_hotline()
     try:
         sender = e164(member or sender)
     except BadPayload:

@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from bot.cli_common import ensure_ready
 from bot.export import FORMATS, ExportRefused, authorize, export_counts, pseudonym_secret
 from flows import CATEGORIES
 from storage.models import Site, User
@@ -75,9 +76,7 @@ def export(
     Without --as you export as the operator at this shell (everything is allowed: you have the
     database). With --as, a coordinator only gets their own sites, and residents' contacts only
     if their account is granted them. Every export is written to the audit log."""
-    from bot.cli import _ensure_ready  # bot.cli imports this module to register the command
-
-    _ensure_ready()
+    ensure_ready()
     if fmt is None:
         suffix = Path(out).suffix.lower().lstrip(".")
         fmt = suffix if suffix in FORMATS else "csv"

@@ -7,23 +7,16 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from bot.cli_common import current_hotline, ensure_ready
 from storage.membersfile import DAY_ABBR, MembersFileError, format_shifts, read_members
 from storage.models import Member
 from storage.roster import is_on_duty, known_sites, list_members, load_members, set_active, site_time
 
 
-def _ready() -> None:
-    # Imported here: bot.cli imports this module to register the group.
-    from bot.cli import _ensure_ready
-
-    _ensure_ready()
-
-
 def _session():  # type: ignore[no-untyped-def]
-    return current_app.extensions["hotline"].db.session()
+    return current_hotline().db.session()
 
 
 @click.group()
@@ -38,7 +31,7 @@ def members_load(path: str) -> None:
     """Validate a members file against the loaded sites and load it (insert or update).
 
     Members no longer in the file are deactivated in the sites the file lists."""
-    _ready()
+    ensure_ready()
     with _session() as session:
         known = known_sites(session)
     try:
@@ -67,7 +60,7 @@ def members_load(path: str) -> None:
 @with_appcontext
 def members_list(prefix: str | None, area: str | None, on_duty: bool, at: datetime | None) -> None:
     """Show members with role, area, channel and shifts; * marks those on duty."""
-    _ready()
+    ensure_ready()
     with _session() as session:
         found = list_members(session, prefix, area)
         if not found:
@@ -103,7 +96,7 @@ def _print_site(group: list[Member], at: datetime | None, only_on_duty: bool) ->
 
 
 def _set_active(phone: str, prefix: str | None, active: bool) -> None:
-    _ready()
+    ensure_ready()
     with _session() as session:
         try:
             count = set_active(session, phone, active, prefix)

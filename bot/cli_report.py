@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from bot import report as render
+from bot.cli_common import ensure_ready
 from storage import cases
 from storage.figures import Figures, UnknownSite, monthly
 from storage.models import Site
@@ -22,12 +22,6 @@ from storage.models import Site
 FORMATS = ("csv", "xlsx", "html")
 MIN_RETENTION = timedelta(days=30)  # a typo such as "1d" must not wipe last week's cases
 _UNITS = {"d": 1, "w": 7, "y": 365}
-
-
-def _hotline():  # type: ignore[no-untyped-def]
-    hotline = current_app.extensions["hotline"]
-    hotline.db.upgrade()
-    return hotline
 
 
 def _fail(message: str) -> NoReturn:
@@ -77,7 +71,7 @@ def report(month: str, prefix: str, fmt: str | None, out: str | None, locale: st
         fmt = suffix if suffix in FORMATS else "csv"
     if fmt == "xlsx" and not out:
         _fail("--format xlsx needs --out FILE.xlsx")
-    hotline = _hotline()
+    hotline = ensure_ready()
     with hotline.db.session() as session:
         try:
             fig = monthly(session, prefix, first)
@@ -128,7 +122,7 @@ def purge(older_than: str, dry_run: bool) -> None:
         _fail(str(exc))
     if period < MIN_RETENTION:
         _fail(f"--older-than must be at least {MIN_RETENTION.days}d")
-    hotline = _hotline()
+    hotline = ensure_ready()
     with hotline.db.session() as session:
         counts = cases.purge(session, older_than=period, now=hotline.clock(), dry_run=dry_run)
     verb = "would erase" if dry_run else "erased"

@@ -5,17 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from bot.cli_common import ensure_ready
 from storage import users as accounts
-
-
-def _db():  # type: ignore[no-untyped-def]
-    from bot.cli import _ensure_ready  # bot.cli imports this module to register the group
-
-    _ensure_ready()  # accounts name sites: the default sites are there on a first run
-    return current_app.extensions["hotline"]
 
 
 @click.group("users")
@@ -32,7 +25,7 @@ def users() -> None:
 @with_appcontext
 def create(username: str, role: str, sites: tuple[str, ...], contacts: bool, password: str) -> None:
     """Make an account; the password is stored only as a scrypt hash."""
-    hotline = _db()
+    hotline = ensure_ready()  # accounts name sites: the default sites on a first run
     try:
         with hotline.db.session() as session:
             user = accounts.create(
@@ -49,7 +42,7 @@ def create(username: str, role: str, sites: tuple[str, ...], contacts: bool, pas
 @with_appcontext
 def list_users() -> None:
     """Show every account."""
-    hotline = _db()
+    hotline = ensure_ready()  # accounts name sites: the default sites on a first run
     with hotline.db.session() as session:
         for user in accounts.all_users(session):
             sites = ", ".join(user.sites) if user.role != "admin" else "all sites"
@@ -60,7 +53,7 @@ def list_users() -> None:
 
 
 def _switch(username: str, active: bool) -> None:
-    hotline = _db()
+    hotline = ensure_ready()  # accounts name sites: the default sites on a first run
     with hotline.db.session() as session:
         found = accounts.set_active(session, username, active)
     if not found:

@@ -11,6 +11,7 @@ import copy
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -135,19 +136,10 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
     # The inbound joins the run it belongs to now (the first message of a report opens it).
     _save(row, conv, now)
     _tag(session, inbound_id, conv.run, case_id)
-    reply = i18n.render(says, conv.locale)
-    queries.add_outbound(
-        session,
-        body=reply,
-        channel=msg.channel,
-        now=now,
-        contact_id=contact.id,
-        conversation_id=row.id,
-        run=conv.run,
-        case_id=case_id,
-        reply_to_id=inbound_id,
-    )
-    return Result([reply], jobs=[(o.id, o.run_at) for o in outbox.added(session)])
+    return _reply(
+        session, says, conv.locale, msg, now, inbound_id,
+        contact_id=contact.id, conversation_id=row.id, run=conv.run, case_id=case_id,
+    )  # fmt: skip
 
 
 def _record(session: Session, msg: Incoming, now: datetime, **who: object) -> int | None:
@@ -186,18 +178,10 @@ def _member_step(
     case_id = case.id if case is not None else None
     if case_id is not None:
         _tag(session, inbound_id, None, case_id)
-    reply = i18n.render(says, duty.MEMBER_LOCALE)
-    queries.add_outbound(
-        session,
-        body=reply,
-        channel=msg.channel,
-        now=now,
-        member_id=member.id,
-        site_id=site.id,
-        case_id=case_id,
-        reply_to_id=inbound_id,
-    )
-    return Result([reply], jobs=[(o.id, o.run_at) for o in outbox.added(session)])
+    return _reply(
+        session, says, duty.MEMBER_LOCALE, msg, now, inbound_id,
+        member_id=member.id, site_id=site.id, case_id=case_id,
+    )  # fmt: skip
 
 
 def _relay_to_member(
@@ -216,18 +200,25 @@ def _relay_to_member(
     duty.tell_member(session, case, member, say, now)
     _tag(session, inbound_id, row.run, case.id)
     row.updated_at = now
-    reply = i18n.render([Say("resident.relay_ack", {"code": case.code})], row.locale)
-    queries.add_outbound(
-        session,
-        body=reply,
-        channel=msg.channel,
-        now=now,
-        contact_id=case.contact_id,
-        conversation_id=row.id,
-        run=row.run,
-        case_id=case.id,
-        reply_to_id=inbound_id,
-    )
+    return _reply(
+        session, [Say("resident.relay_ack", {"code": case.code})], row.locale, msg, now, inbound_id,
+        contact_id=case.contact_id, conversation_id=row.id, run=row.run, case_id=case.id,
+    )  # fmt: skip
+
+
+def _reply(
+    session: Session,
+    says: list[Say],
+    locale: str,
+    msg: Incoming,
+    now: datetime,
+    inbound_id: int,
+    **links: Any,
+) -> Result:
+    """The reply for the TwiML answer, stored against the inbound it answers (a Twilio retry
+    gets it back), and the jobs this transaction asked for, to push after commit."""
+    reply = i18n.render(says, locale)
+    queries.add_outbound(session, body=reply, channel=msg.channel, now=now, reply_to_id=inbound_id, **links)
     return Result([reply], jobs=[(o.id, o.run_at) for o in outbox.added(session)])
 
 
