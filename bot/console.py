@@ -101,9 +101,8 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _audit(action: str, **details: Any) -> None:
-    with _hotline().db.session() as s:
-        s.add(AuditLog(actor=f"user:{g.user.username}", action=action, details=details, created_at=_now()))
+def _audit_row(action: str, **details: Any) -> AuditLog:
+    return AuditLog(actor=f"user:{g.user.username}", action=action, details=details, created_at=_now())
 
 
 def _now() -> datetime:
@@ -278,7 +277,7 @@ def case(code: str) -> Any:
             institutions=list(INSTITUTIONS),
             tz=item.site.timezone,
         )
-    _audit("view_case", case=item.code)
+        s.add(_audit_row("view_case", case=item.code))  # in the same transaction as the read
     return page
 
 
@@ -497,9 +496,10 @@ def figures() -> Any:
     fmt = request.args.get("format", "")
     with _hotline().db.session() as s:
         fig = monthly(s, prefix, month)
+        if fmt in ("csv", "xlsx"):
+            s.add(_audit_row("report", site=prefix, month=month.isoformat()[:7], format=fmt))
     locale = session.get("locale", "id")
     if fmt in ("csv", "xlsx"):
-        _audit("report", site=prefix, month=month.isoformat()[:7], format=fmt)
         return _figures_download(fig, fmt, locale, f"monev-{prefix}-{month:%Y-%m}.{fmt}")
     return render_template(
         "console/figures.html", fragment=report.to_html(fig, locale), month=month, prefix=prefix

@@ -384,22 +384,6 @@ def export_counts(
     return counts
 
 
-def export(
-    db: Database,
-    filters: Filters,
-    fmt: str,
-    out: BinaryIO | IO[bytes],
-    *,
-    actor: str,
-    include_contacts: bool = False,
-    secret: str,
-) -> int:
-    """Write the export in `fmt` (csv, jsonl, xlsx) to `out`; the number of message rows."""
-    return export_counts(
-        db, filters, fmt, out, actor=actor, include_contacts=include_contacts, secret=secret
-    ).messages
-
-
 def export_response(
     db: Database,
     filters: Filters,
@@ -422,7 +406,9 @@ def export_response(
     if fmt == "xlsx":
         spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _file_chunks, or below)
         try:
-            export(db, filters, fmt, spool, actor=actor, include_contacts=include_contacts, secret=secret)
+            export_counts(
+                db, filters, fmt, spool, actor=actor, include_contacts=include_contacts, secret=secret
+            )
             spool.seek(0)
         except BaseException:
             spool.close()

@@ -74,18 +74,6 @@ def apply_status(
     return StatusChange(message, previous, changed=True)
 
 
-def record_status(
-    session: Session,
-    provider_sid: str,
-    status: str,
-    error_code: int | None,
-    now: datetime,
-    message_id: int | None = None,
-) -> Message | None:
-    change = apply_status(session, provider_sid, status, error_code, now, message_id)
-    return change.message if change else None
-
-
 def _locked(session: Session, provider_sid: str, message_id: int | None) -> Message | None:
     stmt = select(Message).where(Message.provider_sid == provider_sid).with_for_update()
     message = session.scalars(stmt).first()

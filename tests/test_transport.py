@@ -369,6 +369,6 @@ def test_status_rank(hotline, current: str, new: str, expected: str) -> None:  #
     sid = new_provider_sid()
     message_id = outbound(hotline, sid, status=current)
     with hotline.db.session() as s:
-        message = delivery.record_status(s, sid, new, None, hotline.clock())
-        assert message is not None and message.id == message_id
+        change = delivery.apply_status(s, sid, new, None, hotline.clock())
+        assert change is not None and change.message.id == message_id
     assert stored(hotline, message_id).status == expected
