@@ -100,57 +100,14 @@ EVENT_KINDS = (
     "erased",
     "urgent_alert",
     "reassigned",
-    "purged",
-)
-
-
-REPORT_KEYS = (
-    "title",
-    "summary",
-    "site",
-    "month",
-    "timezone",
-    "total",
-    "accepted",
-    "acceptance_median_minutes",
-    "acceptance_p90_minutes",
-    "closed",
-    "share_closed",
-    "offers",
-    "offers_expired",
-    "cases_unanswered",
-    "by_category",
-    "by_area",
-    "by_urgency",
-    "by_status",
-    "referrals",
-    "col.by_category",
-    "col.by_area",
-    "col.by_urgency",
-    "col.by_status",
-    "col.referrals",
-    "cases",
-    "urgent",
-    "normal",
-    "unknown_area",
-    "none",
-    "minutes",
-    "metric",
-    "key",
-    "value",
-    "scope",
-    "sheet.summary",
-    "sheet.by_category",
-    "sheet.by_area",
-    "sheet.by_urgency",
-    "sheet.by_status",
-    "sheet.referrals",
 )
 
 
 def console_keys() -> set[str]:
     """Texts coordinators read: the console and the monthly figures."""
-    keys = {f"console.event.{kind}" for kind in EVENT_KINDS} | {f"report.{k}" for k in REPORT_KEYS}
+    from bot.report import LABEL_KEYS  # here: bot.report renders through this module
+
+    keys = {f"console.event.{kind}" for kind in EVENT_KINDS} | {f"report.{k}" for k in LABEL_KEYS}
     for path in CONSOLE_SOURCES:
         keys.update(_T_CALL.findall(path.read_text(encoding="utf-8")))
     return keys

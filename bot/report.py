@@ -40,6 +40,15 @@ SUMMARY = (
     "cases_unanswered",
 )
 BREAKDOWNS = ("by_category", "by_area", "by_urgency", "by_status", "referrals")
+# Every label this module asks the catalogs for (`hotline translate extract` and `flows check`).
+LABEL_KEYS = (
+    *("title", "summary", "site", "month", "timezone", "cases", "urgent", "normal", "unknown_area"),
+    *("none", "minutes", "metric", "key", "value", "scope", "sheet.summary"),
+    *SUMMARY,
+    *BREAKDOWNS,
+    *(f"col.{b}" for b in BREAKDOWNS),
+    *(f"sheet.{b}" for b in BREAKDOWNS),
+)
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
 
