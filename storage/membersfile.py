@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,9 @@ from storage.sitesfile import (
     _Checker,
     _fold,
     _suggest,
-    _syntax_error,
     _Table,
     normalise_number,
+    read_toml,
 )
 
 __all__ = [
@@ -317,20 +316,7 @@ class _MembersChecker(_Checker):
         return value.casefold()
 
     def check(self, data: dict[str, Any]) -> list[MemberSpec]:  # type: ignore[override]
-        for key in data:
-            if key != "member":
-                self.err(
-                    self.top_map.get(key, 1),
-                    f"unknown top-level entry '{key}'{_suggest(key, ('member',))}; "
-                    "every member starts with [[member]]",
-                )
-        raw = data.get("member")
-        if raw is None:
-            self.err(1, "no members: add a [[member]] table for each member")
-            return []
-        if not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
-            self.err(self.top_map.get("member", 1), "members must be written as [[member]] tables")
-            return []
+        raw = self.tables(data, "member", "members", "add a [[member]] table for each member")
         specs = []
         for i, member in enumerate(raw):
             spec = self.check_member(member, self.table_for(self.members_map, i, 1))
@@ -446,30 +432,11 @@ class _MembersChecker(_Checker):
 # --------------------------------------------------------------------------- entry point
 
 
-def _read_toml(path: Path) -> tuple[list[str], dict[str, Any]]:
-    try:
-        # utf-8-sig: Windows editors put a BOM in front, which TOML itself rejects.
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise MembersFileError(path, [(0, f"cannot read the file: {exc.strerror or exc}")]) from exc
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        raise MembersFileError(path, [(line, "the file is not UTF-8 text; save it as UTF-8")]) from exc
-    lines = text.splitlines()
-    try:
-        return lines, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line, reason = _syntax_error(exc, len(lines))
-        # The shared hints speak of sites; say the same thing about members.
-        reason = reason.replace("[[site]] for every site", "[[member]] for every member")
-        raise MembersFileError(path, [(line, reason)]) from exc
-
-
 def read_members(path: str | Path, sites: KnownSites) -> list[MemberSpec]:
     """Parse and validate a members file against the known sites (prefix -> (area, aliases));
     raise MembersFileError listing every problem."""
     path = Path(path)
-    lines, data = _read_toml(path)
+    lines, data = read_toml(path, MembersFileError, "member")
     checker = _MembersChecker(lines, sites)
     specs = checker.check(data)
     if checker.errors:

@@ -266,21 +266,27 @@ class _Checker:
     def table_for(self, tables: list[_Table], index: int, fallback: int) -> _Table:
         return tables[index] if index < len(tables) else _Table(fallback)
 
-    def check(self, data: dict[str, Any]) -> list[SiteSpec]:
-        for key in data:
-            if key != "site":
+    def tables(self, data: dict[str, Any], key: str, plural: str, empty: str) -> list[dict[str, Any]]:
+        """The file's [[key]] tables, after reporting anything else at the top level; [] (and
+        an error) when there are none or they are not written as tables."""
+        for other in data:
+            if other != key:
                 self.err(
-                    self.top_map.get(key, 1),
-                    f"unknown top-level entry '{key}'{_suggest(key, ('site',))}; "
-                    "every site starts with [[site]]",
+                    self.top_map.get(other, 1),
+                    f"unknown top-level entry '{other}'{_suggest(other, (key,))}; "
+                    f"every {key} starts with [[{key}]]",
                 )
-        raw_sites = data.get("site")
-        if raw_sites is None:
-            self.err(1, "no sites: add a [[site]] table")
+        raw = data.get(key)
+        if raw is None:
+            self.err(1, f"no {plural}: {empty}")
             return []
-        if not isinstance(raw_sites, list) or not all(isinstance(s, dict) for s in raw_sites):
-            self.err(self.top_map.get("site", 1), "sites must be written as [[site]] tables")
+        if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+            self.err(self.top_map.get(key, 1), f"{plural} must be written as [[{key}]] tables")
             return []
+        return raw
+
+    def check(self, data: dict[str, Any]) -> list[SiteSpec]:
+        raw_sites = self.tables(data, "site", "sites", "add a [[site]] table")
 
         specs: list[SiteSpec] = []
         prefixes: dict[str, int] = {}
@@ -473,24 +479,30 @@ def _syntax_error(exc: tomllib.TOMLDecodeError, n_lines: int) -> tuple[int, str]
     return line, f"TOML syntax error{where}: {message}" + (f" ({hint})" if hint else "")
 
 
-def read_sites(path: str | Path) -> list[SiteSpec]:
-    """Parse and validate a sites file; raise SitesFileError listing every problem."""
-    path = Path(path)
+def read_toml(path: Path, error: type[SitesFileError], key: str) -> tuple[list[str], dict[str, Any]]:
+    """The file's lines and TOML data, or `error` naming the line: shared by the sites and the
+    members file, whose tables are [[key]]."""
     try:
         # utf-8-sig: Windows editors put a BOM in front, which TOML itself rejects.
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise SitesFileError(path, [(0, f"cannot read the file: {exc.strerror or exc}")]) from exc
+        raise error(path, [(0, f"cannot read the file: {exc.strerror or exc}")]) from exc
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
-        raise SitesFileError(path, [(line, "the file is not UTF-8 text; save it as UTF-8")]) from exc
-
+        raise error(path, [(line, "the file is not UTF-8 text; save it as UTF-8")]) from exc
     lines = text.splitlines()
     try:
-        data = tomllib.loads(text)
+        return lines, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SitesFileError(path, [_syntax_error(exc, len(lines))]) from exc
+        line, reason = _syntax_error(exc, len(lines))
+        reason = reason.replace("[[site]] for every site", f"[[{key}]] for every {key}")
+        raise error(path, [(line, reason)]) from exc
 
+
+def read_sites(path: str | Path) -> list[SiteSpec]:
+    """Parse and validate a sites file; raise SitesFileError listing every problem."""
+    path = Path(path)
+    lines, data = read_toml(path, SitesFileError, "site")
     checker = _Checker(lines)
     specs = checker.check(data)
     if checker.errors:
