@@ -45,6 +45,10 @@ class Act:
     now: datetime
     params: dict[str, Any]  # code and short code, for every reply
 
+    @property
+    def actor(self) -> str:
+        return f"member:{self.member.id}"
+
 
 @dataclass(frozen=True)
 class Command:
@@ -167,7 +171,7 @@ def _terima(act: Act) -> list[Say]:
         other = session.get_one(Member, other_id)  # alerted too (urgent): no need to act now
         duty.tell_member(session, case, other, Say("member.taken", {**params, "name": member.name}), now)
     case.member_id, case.accepted_at, case.status, case.updated_at = member.id, now, "accepted", now
-    add_event(session, case, "accepted", now, actor=f"member:{member.id}", member=member.name)
+    add_event(session, case, "accepted", now, actor=act.actor, member=member.name)
     if contact := duty.may_message(session, case):
         duty.tell_resident(session, case, contact, Say("resident.accepted", {"code": case.code}), now)
     return [Say("member.accepted", params)]
@@ -179,7 +183,7 @@ def _tolak(act: Act) -> list[Say]:
     if offer is None or offer.status != "offered" or case.member_id is not None:
         return [Say("member.not_offered", params)]
     offer.status, offer.answered_at = "declined", now
-    add_event(session, case, "declined", now, actor=f"member:{member.id}", member=member.name)
+    add_event(session, case, "declined", now, actor=act.actor, member=member.name)
     duty.assign_case(session, act.hotline, now, case.id, "declined")
     return [Say("member.declined", params)]
 
@@ -188,9 +192,7 @@ def _lihat(act: Act) -> list[Say]:
     session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
     if not _may_view(session, member, case):
         return [Say("member.not_yours", params)]
-    session.add(
-        AuditLog(actor=f"member:{member.id}", action="view_case", details={"case": case.code}, created_at=now)
-    )
+    session.add(AuditLog(actor=act.actor, action="view_case", details={"case": case.code}, created_at=now))
     site = session.get_one(Site, case.site_id)
     return [
         Say(
@@ -249,39 +251,33 @@ def _answers(case: Case) -> str:
 
 
 def _catat(act: Act) -> list[Say]:
-    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
-    rest = act.text
-    duty.note(session, case, now, f"member:{member.id}", member.name, rest)
-    return [Say("member.noted", params)]
+    duty.note(act.session, act.case, act.now, act.actor, act.member.name, act.text)
+    return [Say("member.noted", act.params)]
 
 
 def _rujuk(act: Act) -> list[Say]:
-    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
-    rest = act.text
-    org = institution(rest)
+    org = institution(act.text)
     if org is None:
-        return [Say("member.unknown_org", params)]
-    duty.refer(session, case, now, f"member:{member.id}", member.name, org, rest)
-    return [Say("member.referred", {**params, "org": org})]
+        return [Say("member.unknown_org", act.params)]
+    duty.refer(act.session, act.case, act.now, act.actor, act.member.name, org, act.text)
+    return [Say("member.referred", {**act.params, "org": org})]
 
 
 def _selesai(act: Act) -> list[Say]:
-    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
-    rest = act.text
-    duty.close(session, case, now, f"member:{member.id}", member.name, rest)
-    return [Say("member.closed", params)]
+    duty.close(act.session, act.case, act.now, act.actor, act.member.name, act.text)
+    return [Say("member.closed", act.params)]
 
 
 def _balas(act: Act) -> list[Say]:
-    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
-    rest = act.text
-    contact = duty.may_message(session, case)
+    contact = duty.may_message(act.session, act.case)
     if contact is None:
-        return [Say("member.no_messages", {**params, "contact": _contact_line(session, case)})]
-    say = Say("resident.relay", {"code": case.code, "text": rest})
-    duty.tell_resident(session, case, contact, say, now, member_id=member.id)  # the bot passes it on
-    add_event(session, case, "relayed", now, actor=f"member:{member.id}", member=member.name)
-    return [Say("member.relayed", params)]
+        return [Say("member.no_messages", {**act.params, "contact": _contact_line(act.session, act.case)})]
+    say = Say("resident.relay", {"code": act.case.code, "text": act.text})
+    duty.tell_resident(
+        act.session, act.case, contact, say, act.now, member_id=act.member.id
+    )  # the bot relays
+    add_event(act.session, act.case, "relayed", act.now, actor=act.actor, member=act.member.name)
+    return [Say("member.relayed", act.params)]
 
 
 _HANDLERS: dict[str, Callable[[Act], list[Say]]] = {
