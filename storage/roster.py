@@ -161,7 +161,10 @@ def coordinators(session: Session, site_id: int) -> list[Member]:
 
 def member_for_number(session: Session, site_id: int, phone: str) -> Member | None:
     """The active member of the site texting from `phone` (E.164, 'whatsapp:' prefix allowed)."""
-    stmt = _members(site_id).where(Member.phone == phone.removeprefix(WHATSAPP))
+    # Runs for every inbound message: one indexed lookup, no shifts loaded.
+    stmt = select(Member).where(
+        Member.site_id == site_id, Member.phone == phone.removeprefix(WHATSAPP), Member.active
+    )
     return session.scalars(stmt).one_or_none()
 
 
