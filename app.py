@@ -16,9 +16,9 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.queue import LocalQueue, RQQueue
+from bot.jobs.queue import LocalQueue, RQQueue
+from bot.jobs.transport import ConsoleTransport, TwilioTransport
 from bot.runtime import Hotline, is_on
-from bot.transport import ConsoleTransport, TwilioTransport
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parent
@@ -75,8 +75,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     hotline = Hotline(db=db, queue=_queue(app), transport=_transport(app.config), config=app.config)
     app.extensions["hotline"] = hotline
 
-    from bot import console
-    from bot.channel import bp
+    from bot.web import console
+    from bot.web.webhook import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(console.bp)
@@ -155,7 +155,7 @@ def _queue(app: Flask):  # type: ignore[no-untyped-def]
         return RQQueue(Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5))
 
     def run(outbox_id: int) -> None:
-        from bot.jobs import run_outbox
+        from bot.jobs.runner import run_outbox
 
         with app.app_context():
             run_outbox(outbox_id)

@@ -16,8 +16,8 @@ from redis import Redis
 from rq import Queue, Worker
 
 from app import create_app
-from bot import jobs
-from bot.queue import QUEUE_NAME
+from bot.jobs import runner as jobs
+from bot.jobs.queue import QUEUE_NAME
 
 log = logging.getLogger("worker")
 

@@ -22,13 +22,13 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from app import create_app
-from bot import service
-from bot.transport import ConsoleTransport
+from bot.domain import service
+from bot.jobs.transport import ConsoleTransport
+from sitefiles.members import read_members
+from sitefiles.sites import read_sites
 from storage import roster
-from storage.membersfile import read_members
 from storage.models import Base, Case, Message
 from storage.sites import load_sites
-from storage.sitesfile import read_sites
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ["halo", "ya", "ya", "6", "3", "1", "butuh kursi roda", "lompoe", "1", "3", "LEWATI", "1"]

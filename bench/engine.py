@@ -10,8 +10,8 @@ import time
 from datetime import UTC, datetime
 
 from bench.scripts import KEKERASAN
-from bot import engine
-from bot.engine import ENGINE, Context, Conv, Inbound
+from bot.domain import engine
+from bot.domain.engine import ENGINE, Context, Conv, Inbound
 from flows import FLOWS
 from flows.places import Place
 

@@ -23,11 +23,11 @@ from pathlib import Path
 from sqlalchemy import insert, select, text
 
 from app import create_app
-from bot.export import export_counts
-from bot.transport import ConsoleTransport
+from bot.jobs.transport import ConsoleTransport
+from bot.render.export import export_counts
+from sitefiles.sites import read_sites
 from storage.models import Area, Base, Case, Contact, Message, Site
 from storage.sites import load_sites
-from storage.sitesfile import read_sites
 from storage.transcripts import Filters
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bench.scripts import KEKERASAN
-from bot.engine import ENGINE, Context, Conv, Inbound
-from bot.i18n import render
+from bot.domain.engine import ENGINE, Context, Conv, Inbound
+from bot.domain.i18n import render
 from flows.places import Place
 from flows.reading import gsm7, sms_segments
 

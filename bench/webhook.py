@@ -17,10 +17,10 @@ from twilio.request_validator import RequestValidator
 
 from app import create_app
 from bench.scripts import KEKERASAN
-from bot.queue import RQQueue
-from bot.transport import ConsoleTransport
+from bot.jobs.queue import RQQueue
+from bot.jobs.transport import ConsoleTransport
+from sitefiles.sites import read_sites
 from storage.sites import load_sites
-from storage.sitesfile import read_sites
 
 TOKEN, URL = "bench-token", "https://hotline.example.org"
 REPORTS = 40

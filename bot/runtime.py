@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.queue import JobQueue
-from bot.transport import Transport
+from bot.jobs.queue import JobQueue
+from bot.jobs.transport import Transport
 from storage import outbox
 from storage.db import Database
 

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.membersfile import MemberSpec
+from sitefiles.members import MemberSpec
+from sitefiles.sites import WHATSAPP, _fold, normalise_number
 from storage.models import Area, Member, Shift, Site
-from storage.sitesfile import WHATSAPP, _fold, normalise_number
 
 ROLE_ORDER = {"koordinator": 0, "ketua": 1, "pendamping": 2}
 

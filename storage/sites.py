@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sitefiles.sites import SiteSpec
 from storage.models import Area, Site
-from storage.sitesfile import SiteSpec
 
 
 def load_sites(session: Session, specs: list[SiteSpec]) -> dict[str, int]:

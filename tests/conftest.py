@@ -20,11 +20,11 @@ from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from bot.queue import RQQueue
-from bot.transport import ConsoleTransport
+from bot.jobs.queue import RQQueue
+from bot.jobs.transport import ConsoleTransport
+from sitefiles.sites import read_sites
 from storage.models import Base
 from storage.sites import load_sites
-from storage.sitesfile import read_sites
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-auth-token"

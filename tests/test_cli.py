@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, inspect, select
 
 from app import create_app
-from bot import i18n, service
 from bot.cli import main
-from bot.queue import LocalQueue
-from bot.transport import ConsoleTransport
+from bot.domain import i18n, service
+from bot.jobs.queue import LocalQueue
+from bot.jobs.transport import ConsoleTransport
 from storage import queries
 from storage.db import Database
 from storage.models import Area, Assignment, Base, CaseEvent, Member, Message, Outbox, Site, User
@@ -164,9 +164,9 @@ def test_role_play_in_the_terminal_resident_then_member(tmp_path: Path) -> None:
 
 def test_in_process_jobs_run_the_deadline_checks_too(tmp_path: Path) -> None:
     """No Redis: the offer's deadline passes in this process and the next member is asked."""
+    from sitefiles.members import read_members
+    from sitefiles.sites import read_sites
     from storage import roster
-    from storage.membersfile import read_members
-    from storage.sitesfile import read_sites
 
     console = ConsoleTransport(stream=None)
     app = create_app(

@@ -9,8 +9,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot import service
-from bot.service import Incoming
+from bot.domain import service
+from bot.domain.service import Incoming
 from storage.models import Area, Assignment, AuditLog, Case, CaseEvent, Member, Message, Shift, Site
 from tests.conftest import PRE_NUMBER, Clock, Resident, new_sid, work
 

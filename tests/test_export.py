@@ -21,9 +21,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from bot import redact
 from bot.cli import main
-from bot.export import (
+from bot.render import redact
+from bot.render.export import (
     BOM,
     CASE_COLUMNS,
     CSV_COLUMNS,

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from bot import engine, i18n
 from bot.cli import main
-from bot.engine import ENGINE, Context, Conv, Inbound, Say
-from bot.flowdoc import check_flows, mermaid
+from bot.domain import engine, i18n
+from bot.domain.engine import ENGINE, Context, Conv, Inbound, Say
+from bot.render.flowdoc import check_flows, mermaid
 from flows import FLOWS
 from flows.model import Choice
 from flows.reading import sms_segments

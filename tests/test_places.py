@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from flows.places import THRESHOLD, Place, match_places, normalize
-from storage.sitesfile import AreaSpec, read_sites
+from sitefiles.sites import AreaSpec, read_sites
 
 SHIPPED = Path(__file__).resolve().parent.parent / "sites.toml"
 

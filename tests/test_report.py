@@ -15,9 +15,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot import report as render
-from bot.charts import bar_chart
 from bot.cli import main
+from bot.render import report as render
+from bot.render.charts import bar_chart
 from storage.cases import purge
 from storage.figures import Figures, UnknownSite, monthly, percentile
 from storage.models import (

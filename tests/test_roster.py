@@ -10,13 +10,14 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
-from storage.membersfile import (
+from sitefiles.members import (
     MembersFileError,
     ShiftSpec,
     format_shifts,
     parse_shift,
     read_members,
 )
+from sitefiles.sites import SitesFileError, read_sites
 from storage.models import Area, Member, Site
 from storage.roster import (
     backups,
@@ -29,7 +30,6 @@ from storage.roster import (
     set_active,
     site_time,
 )
-from storage.sitesfile import SitesFileError, read_sites
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWN = {s.prefix: [(a.name, a.aliases) for a in s.areas] for s in read_sites(ROOT / "sites.toml")}

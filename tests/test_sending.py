@@ -15,14 +15,14 @@ from rq import Queue
 from sqlalchemy import select
 
 from app import create_app
-from bot.jobs import run_outbox, sweep
-from bot.queue import QUEUE_NAME, LocalQueue
-from bot.transport import Outgoing, TwilioTransport
+from bot.jobs.queue import QUEUE_NAME, LocalQueue
+from bot.jobs.runner import run_outbox, sweep
+from bot.jobs.transport import Outgoing, TwilioTransport
+from sitefiles.sites import read_sites
 from storage import outbox
 from storage.models import Contact, Member, Message, Outbox, Site
 from storage.queries import queue_message
 from storage.sites import load_sites
-from storage.sitesfile import read_sites
 from tests.conftest import PRE_NUMBER, PUBLIC_URL, ROOT, post_signed, work
 from tests.fake_twilio import FakeTwilio, fake_twilio_fixture  # noqa: F401  (the fixture)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.sitesfile import SitesFileError, normalise_number, read_sites
+from sitefiles.sites import SitesFileError, normalise_number, read_sites
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "sites.toml"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.transport import ConsoleTransport, Outgoing, SendError, TwilioTransport
+from bot.jobs.transport import ConsoleTransport, Outgoing, SendError, TwilioTransport
 from storage import delivery
 from storage.models import Contact, Member, Message, Outbox, Site
 from tests.conftest import PRE_NUMBER, PUBLIC_URL, post_signed, sign

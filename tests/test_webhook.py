@@ -178,7 +178,7 @@ def test_two_messages_from_one_sender_at_once_lose_no_step(app, hotline) -> None
 
 
 def test_redis_down_keeps_the_job_for_the_sweeper(client, hotline, monkeypatch) -> None:
-    from bot import jobs
+    from bot.jobs import runner as jobs
     from storage.models import Outbox
 
     def down(*args, **kwargs):

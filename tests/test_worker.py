@@ -14,8 +14,8 @@ from rq import SimpleWorker, Worker
 from sqlalchemy import select
 
 import worker
+from sitefiles.members import read_members
 from storage import roster
-from storage.membersfile import read_members
 from storage.models import CaseEvent, Message, Outbox
 from tests.conftest import REDIS_URL, ROOT, Resident
 

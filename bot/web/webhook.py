@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import service
+from bot.domain import service
+from bot.domain.service import Incoming
+from bot.jobs.transport import classify
 from bot.runtime import Hotline
-from bot.service import Incoming
-from bot.transport import classify
 from storage import delivery, outbox
 from storage.models import Message
 

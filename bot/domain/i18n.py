@@ -21,12 +21,12 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
-from bot.engine import Key, Say
+from bot.domain.engine import Key, Say
 from flows import FLOWS
 from flows.common import SYSTEM_KEYS
 from flows.members import KEYS as MEMBER_KEYS
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
 DOMAIN = "messages"
@@ -80,8 +80,8 @@ def local_datetime(moment: datetime, tz: str, locale: str) -> str:
 
 # The console's texts: t("console....") in its templates and views, and one per timeline event.
 CONSOLE_SOURCES = (
-    Path(__file__).parent / "console.py",
-    *sorted((Path(__file__).parent / "templates").rglob("*.html")),
+    Path(__file__).parents[1] / "web" / "console.py",
+    *sorted((Path(__file__).parents[1] / "web" / "templates").rglob("*.html")),
 )
 _T_CALL = re.compile(r"""\bt\(\s*['"](console\.[a-z_.]+[a-z_])['"]""")
 EVENT_KINDS = (
@@ -105,7 +105,7 @@ EVENT_KINDS = (
 
 def console_keys() -> set[str]:
     """Texts coordinators read: the console and the monthly figures."""
-    from bot.report import LABEL_KEYS  # here: bot.report renders through this module
+    from bot.render.report import LABEL_KEYS  # here: bot.render.report renders through this module
 
     keys = {f"console.event.{kind}" for kind in EVENT_KINDS} | {f"report.{k}" for k in LABEL_KEYS}
     for path in CONSOLE_SOURCES:

@@ -1,4 +1,4 @@
-"""`hotline export`: transcripts of the selected cases as CSV, JSON Lines or XLSX (see bot.export)."""
+"""`hotline export`: transcripts of the selected cases as CSV, JSON Lines or XLSX (see bot.render.export)."""
 
 from __future__ import annotations
 
@@ -14,18 +14,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from bot.cli_common import ensure_ready
-from bot.export import FORMATS, ExportRefused, authorize, export_counts, pseudonym_secret
+from bot.cli.common import ensure_ready, fail
+from bot.render.export import FORMATS, ExportRefused, authorize, export_counts, pseudonym_secret
 from flows import CATEGORIES
 from storage.models import Site, User
 from storage.transcripts import STATUSES, Filters
 
 _DAY = click.DateTime(["%Y-%m-%d"])
-
-
-def _fail(message: str) -> None:
-    click.echo(f"export refused: {message}", err=True)
-    sys.exit(1)
 
 
 def _shell_user() -> str:
@@ -81,7 +76,7 @@ def export(
         suffix = Path(out).suffix.lower().lstrip(".")
         fmt = suffix if suffix in FORMATS else "csv"
     if out == "-" and fmt == "xlsx" and sys.stdout.isatty():
-        _fail("XLSX is binary: give --out FILE or redirect standard output")
+        fail("XLSX is binary: give --out FILE or redirect standard output")
     if out != "-" and not Path(out).parent.is_dir():
         raise click.BadParameter(f"no folder {Path(out).parent}", param_hint="--out")
     known_categories = {f.name for f in CATEGORIES}
@@ -117,11 +112,11 @@ def export(
         if username is not None:
             user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
             if user is None:
-                _fail(f"no console account {username!r}")
+                fail(f"no console account {username!r}")
         try:
             filters = authorize(user, filters, include_contacts)
         except ExportRefused as exc:
-            _fail(str(exc))
+            fail(str(exc))
     actor = f"user:{username}" if username is not None else f"shell:{_shell_user()}"
 
     secret, configured = pseudonym_secret(current_app.config)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
+import click
 from flask import current_app
 
 from bot.runtime import Hotline
+from sitefiles.sites import read_sites
 from storage.sites import has_sites, load_sites
-from storage.sitesfile import read_sites
 
 
 def current_hotline() -> Hotline:
@@ -22,3 +25,9 @@ def ensure_ready(load_default_sites: bool = True) -> Hotline:
             if not has_sites(session):
                 load_sites(session, read_sites(current_app.config["HOTLINE_SITES"]))
     return hotline
+
+
+def fail(message: str) -> NoReturn:
+    """A clear message on standard error and exit status 1: no traceback for a person's mistake."""
+    click.echo(message, err=True)
+    raise SystemExit(1)

@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import current_app
 
-from bot import duty, sending
+from bot.domain import duty
+from bot.jobs import sending
 from storage import outbox
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Where outbox rows go after commit: an rq queue on Redis, or a thread in this process.
 
-Both run the same job, `bot.jobs.run_outbox(outbox_id)`, which is idempotent; both take a time
+Both run the same job, `bot.jobs.runner.run_outbox(outbox_id)`, which is idempotent; both take a time
 for delayed jobs (deadline checks)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
-JOB = "bot.jobs.run_outbox"
+JOB = "bot.jobs.runner.run_outbox"
 QUEUE_NAME = "hotline"
 RETRY_SECONDS = (10, 60, 300)  # a failed job (Twilio 429/5xx, a timeout) runs again after these
 

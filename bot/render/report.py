@@ -23,8 +23,8 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot import i18n
-from bot.charts import bar_chart
+from bot.domain import i18n
+from bot.render.charts import bar_chart
 from storage.figures import UNKNOWN_AREA, Figures
 
 # Headings and labels are catalog keys "report.<key>" (locales/), Bahasa Indonesia first.

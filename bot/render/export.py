@@ -14,7 +14,7 @@ Formats (every time is the site's local time, ISO 8601 with its offset: 2026-11-
 
 Redacted unless `include_contacts`: residents appear as `Warga-XXXXXXXX` pseudonyms, NIK, phone
 and other long numbers are masked and the resident's own name removed from every text (see
-bot.redact). KK members appear by name. With `include_contacts` a resident appears as their name
+bot.render.redact). KK members appear by name. With `include_contacts` a resident appears as their name
 and number and texts are as written.
 
 Streaming: both queries come in batches and rows are written as they come, so memory stays flat
@@ -41,7 +41,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 
-from bot.redact import pseudonym, redact
+from bot.render.redact import pseudonym, redact
 from storage.db import Database
 from storage.models import AuditLog, User
 from storage.transcripts import CaseRow, Filters, MessageRow, cases, messages, snapshot

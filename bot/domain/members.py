@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import duty, i18n
-from bot.engine import Key, Say
+from bot.domain import duty, i18n
+from bot.domain.engine import Key, Say
 from flows import FLOWS
 from flows.members import FIELDS, INSTITUTIONS, NEEDS_CODE, NEEDS_TEXT, VERBS
 from flows.model import Choice

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import i18n
+from bot.domain import i18n
 from flows import CATEGORIES, FLOWS, START, reading
 from flows.model import DONE, Flow, PlacePick
 

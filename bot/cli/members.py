@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import click
 from flask.cli import with_appcontext
 
-from bot.cli_common import current_hotline, ensure_ready
-from storage.membersfile import DAY_ABBR, MembersFileError, format_shifts, read_members
+from bot.cli.common import current_hotline, ensure_ready
+from sitefiles.members import DAY_ABBR, MembersFileError, format_shifts, read_members
 from storage.models import Member
 from storage.roster import is_on_duty, known_sites, list_members, load_members, set_active, site_time
 

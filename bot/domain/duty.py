@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import i18n
-from bot.engine import Key, Say
+from bot.domain import i18n
+from bot.domain.engine import Key, Say
 from storage import assignments, roster
 from storage.cases import OPEN, add_event
 from storage.models import Assignment, Case, Contact, Member, Site

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.jobs.transport import Outgoing, SendError
 from bot.runtime import is_on
-from bot.transport import Outgoing, SendError
 from storage import delivery, outbox
 from storage.models import Contact, Member, Message, Outbox, Site
 from storage.queries import queue_message

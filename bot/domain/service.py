@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import duty, i18n, members
-from bot.engine import (
+from bot.domain import duty, i18n, members
+from bot.domain.engine import (
     ENGINE,
     IDLE,
     Consented,

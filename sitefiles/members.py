@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.sitesfile import (
+from sitefiles.sites import (
     _ANY_HDR,
     _KEY,
     WHATSAPP,

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from bot.cli_common import ensure_ready
+from bot.cli.common import ensure_ready
 from storage import users as accounts
 
 

@@ -31,9 +31,10 @@ from flask import (
     url_for,
 )
 
-from bot import duty, i18n, redact, report
-from bot import export as exporter
-from bot.members import institution
+from bot.domain import duty, i18n
+from bot.domain.members import institution
+from bot.render import export as exporter
+from bot.render import redact, report
 from flows import CATEGORIES
 from flows.members import INSTITUTIONS
 from storage import casebook, delivery, outbox, roster

@@ -1,0 +1,1 @@
+"""HTTP: the Twilio webhook and status callback (thin), and the coordinators' console."""
