@@ -1,6 +1,6 @@
 """Read and validate the members file (members.toml): KK members and their weekly duty shifts.
 
-Pure parsing, no database, like storage/sitesfile.py whose line-mapping helpers it reuses:
+Pure parsing, no database, like sitefiles/sites.py; both read through sitefiles/tomlfile.py:
 `read_members` checks the file against the known sites and their areas (passed in) and
 returns frozen specs, or raises one `MembersFileError` listing every problem with its line.
 """
@@ -14,18 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitefiles.sites import (
-    _ANY_HDR,
-    _KEY,
-    WHATSAPP,
-    SitesFileError,
-    _Checker,
-    _fold,
-    _suggest,
-    _Table,
-    normalise_number,
-    read_toml,
-)
+from sitefiles.sites import WHATSAPP, SitesFileError, fold_name, normalise_number
+from sitefiles.tomlfile import FieldChecker, TablePos, TomlFile, did_you_mean, read_toml
 
 __all__ = [
     "DAY_ABBR",
@@ -67,6 +57,7 @@ class MemberSpec:
     line: int
 
 
+# A SitesFileError, so callers that catch the sites file's error catch this one too.
 class MembersFileError(SitesFileError):
     """Every problem found in a members file, as (line, reason) pairs sorted by line."""
 
@@ -225,76 +216,33 @@ def format_shifts(shifts: Iterable[tuple[int | None, int, int]]) -> list[str]:
     return texts
 
 
-# --------------------------------------------------------------------------- line map
-
-_MEMBER_HDR = re.compile(r"\[\[\s*member\s*\]\]")
-
-
-def _scan(lines: list[str]) -> tuple[list[_Table], dict[str, int]]:
-    """Line of the n-th [[member]] header and of each key in it (tomllib gives no positions)."""
-    members: list[_Table] = []
-    top: dict[str, int] = {}
-    current: _Table | None = None
-    in_string: str | None = None
-    for lineno, raw in enumerate(lines, start=1):
-        if in_string:  # inside a multi-line string: nothing here is a header or a key
-            if raw.count(in_string) % 2 == 1:
-                in_string = None
-            continue
-        text = raw.strip()
-        if text.startswith("["):
-            if current is not None:
-                current.end = lineno
-            current = None
-            if _MEMBER_HDR.match(text):
-                current = _Table(lineno)
-                members.append(current)
-            elif m := _ANY_HDR.match(text):
-                top.setdefault(m.group(1), lineno)
-            continue
-        if m := _KEY.match(raw):
-            key = m.group(1) or m.group(2) or m.group(3)
-            (current.keys if current is not None else top).setdefault(key, lineno)
-        for quote in ('"""', "'''"):
-            if raw.count(quote) % 2 == 1:
-                in_string = quote
-                break
-    if current is not None:
-        current.end = len(lines) + 1
-    return members, top
-
-
 # --------------------------------------------------------------------------- validation
 
 
 def _area_index(sites: KnownSites) -> dict[str, dict[str, str]]:
     """Prefix -> {folded name or alias: official name}."""
     return {
-        prefix.upper(): {_fold(text): name for name, aliases in areas for text in (*aliases, name)}
+        prefix.upper(): {fold_name(text): name for name, aliases in areas for text in (*aliases, name)}
         for prefix, areas in sites.items()
     }
 
 
-class _MembersChecker(_Checker):
-    """The sites file's checker (field readers, error list, value lines) on [[member]] tables."""
+class _MembersChecker(FieldChecker):
+    """Checks every [[member]] against the known sites; phones are unique per site."""
 
-    def __init__(self, lines: list[str], sites: KnownSites) -> None:
-        super().__init__(lines)
-        self.members_map, self.top_map = _scan(lines)
+    def __init__(self, doc: TomlFile, sites: KnownSites) -> None:
+        super().__init__(doc)
         self.areas = _area_index(sites)
         self.phones: dict[tuple[str, str], tuple[str, int]] = {}  # (site, phone) -> (name, line)
 
-    def line(self, where: _Table, key: str) -> int:
-        return where.keys.get(key, where.line)
-
-    def unknown_fields(self, member: dict[str, Any], where: _Table) -> None:
+    def unknown_fields(self, member: dict[str, Any], where: TablePos) -> None:
         for key in member:
             if key not in MEMBER_FIELDS:
                 synonym = _FIELD_SYNONYMS.get(key.casefold())
-                hint = f" (did you mean '{synonym}'?)" if synonym else _suggest(key, MEMBER_FIELDS)
+                hint = f" (did you mean '{synonym}'?)" if synonym else did_you_mean(key, MEMBER_FIELDS)
                 self.err(self.line(where, key), f"unknown field '{key}' in [[member]]{hint}")
 
-    def flag(self, member: dict[str, Any], key: str, where: _Table, default: bool) -> bool:
+    def flag(self, member: dict[str, Any], key: str, where: TablePos, default: bool) -> bool:
         value = member.get(key, default)
         if not isinstance(value, bool):
             self.err(self.line(where, key), f"'{key}' must be true or false, without quotes")
@@ -302,29 +250,27 @@ class _MembersChecker(_Checker):
         return value
 
     def choice(
-        self, member: dict[str, Any], key: str, where: _Table, choices: tuple[str, ...], default: str
+        self, member: dict[str, Any], key: str, where: TablePos, choices: tuple[str, ...], default: str
     ) -> str | None:
         value = self.text(member, key, where, required=False)
         if value is None:
             return None if key in member else default
         if value.casefold() not in choices:
-            self.err(
-                self.line(where, key),
-                f"{key} '{value}' is not one of {', '.join(choices)}{_suggest(value.casefold(), choices)}",
-            )
+            hint = did_you_mean(value.casefold(), choices)
+            self.err(self.line(where, key), f"{key} '{value}' is not one of {', '.join(choices)}{hint}")
             return None
         return value.casefold()
 
-    def check(self, data: dict[str, Any]) -> list[MemberSpec]:  # type: ignore[override]
-        raw = self.tables(data, "member", "members", "add a [[member]] table for each member")
+    def check(self) -> list[MemberSpec]:
+        raw = self.tables("member", "members", "add a [[member]] table for each member")
         specs = []
         for i, member in enumerate(raw):
-            spec = self.check_member(member, self.table_for(self.members_map, i, 1))
+            spec = self.check_member(member, self.table_for(self.doc.tables, i, 1))
             if spec is not None:
                 specs.append(spec)
         return specs
 
-    def check_member(self, member: dict[str, Any], where: _Table) -> MemberSpec | None:
+    def check_member(self, member: dict[str, Any], where: TablePos) -> MemberSpec | None:
         errors_before = len(self.errors)
         self.unknown_fields(member, where)
         site = self.site(member, where)
@@ -348,7 +294,7 @@ class _MembersChecker(_Checker):
             return None  # each of these also reported an error; this narrows the types
         return MemberSpec(site, name, phone, role, area, backup, channel, active, shifts, where.line)
 
-    def site(self, member: dict[str, Any], where: _Table) -> str | None:
+    def site(self, member: dict[str, Any], where: TablePos) -> str | None:
         prefix = self.text(member, "site", where, required=True)
         if prefix is None:
             return None
@@ -356,13 +302,15 @@ class _MembersChecker(_Checker):
             known = tuple(self.areas)
             self.err(
                 self.line(where, "site"),
-                f"site '{prefix}' is not a loaded site{_suggest(prefix.upper(), known)}; "
+                f"site '{prefix}' is not a loaded site{did_you_mean(prefix.upper(), known)}; "
                 f"known sites: {', '.join(known) or 'none (load the sites file first)'}",
             )
             return None
         return prefix.upper()
 
-    def phone(self, member: dict[str, Any], where: _Table, site: str | None, name: str | None) -> str | None:
+    def phone(
+        self, member: dict[str, Any], where: TablePos, site: str | None, name: str | None
+    ) -> str | None:
         raw = self.text(member, "phone", where, required=True)
         if raw is None:
             return None
@@ -391,7 +339,7 @@ class _MembersChecker(_Checker):
             self.phones[(site, phone)] = (name or "another member", line)
         return phone
 
-    def area(self, member: dict[str, Any], where: _Table, site: str | None) -> str | None:
+    def area(self, member: dict[str, Any], where: TablePos, site: str | None) -> str | None:
         typed = self.text(member, "area", where, required=False)
         if typed is None or site is None:
             return None
@@ -401,9 +349,9 @@ class _MembersChecker(_Checker):
                 self.line(where, "area"), "'area' must not be empty; leave the line out for the whole site"
             )
             return None
-        if (official := areas.get(_fold(typed))) is not None:
+        if (official := areas.get(fold_name(typed))) is not None:
             return official
-        close = difflib.get_close_matches(_fold(typed), list(areas), n=1)
+        close = difflib.get_close_matches(fold_name(typed), list(areas), n=1)
         hint = f" (did you mean '{areas[close[0]]}'?)" if close else ""
         self.err(
             self.line(where, "area"),
@@ -411,7 +359,7 @@ class _MembersChecker(_Checker):
         )
         return None
 
-    def shifts(self, member: dict[str, Any], where: _Table) -> tuple[ShiftSpec, ...]:
+    def shifts(self, member: dict[str, Any], where: TablePos) -> tuple[ShiftSpec, ...]:
         value = member.get("shifts", [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.err(
@@ -436,9 +384,8 @@ def read_members(path: str | Path, sites: KnownSites) -> list[MemberSpec]:
     """Parse and validate a members file against the known sites (prefix -> (area, aliases));
     raise MembersFileError listing every problem."""
     path = Path(path)
-    lines, data = read_toml(path, MembersFileError, "member")
-    checker = _MembersChecker(lines, sites)
-    specs = checker.check(data)
+    checker = _MembersChecker(read_toml(path, MembersFileError, "member"), sites)
+    specs = checker.check()
     if checker.errors:
         raise MembersFileError(path, checker.errors)
     return specs

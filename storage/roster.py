@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from sitefiles.members import MemberSpec
-from sitefiles.sites import WHATSAPP, _fold, normalise_number
+from sitefiles.sites import WHATSAPP, fold_name, normalise_number
 from storage.models import Area, Member, Shift, Site
 
 ROLE_ORDER = {"koordinator": 0, "ketua": 1, "pendamping": 2}
@@ -201,8 +201,8 @@ def _area_ids(session: Session, site_prefix: str | None, name: str) -> list[int]
     stmt = select(Area).join(Site, Area.site_id == Site.id)
     if site_prefix is not None:
         stmt = stmt.where(Site.prefix == site_prefix.upper())
-    wanted = _fold(name)
-    return [a.id for a in session.scalars(stmt) if wanted in {_fold(t) for t in (a.name, *a.aliases)}]
+    wanted = fold_name(name)
+    return [a.id for a in session.scalars(stmt) if wanted in {fold_name(t) for t in (a.name, *a.aliases)}]
 
 
 def set_active(session: Session, phone: str, active: bool, site_prefix: str | None = None) -> int:
