@@ -2,6 +2,7 @@
 
 from flows import bansos, bpjs, dokumen, kekerasan, lainnya, perkawinan_anak
 from flows.common import SAFETY
+from flows.model import MENU as MENU_ROLE
 from flows.model import Choice, Flow, Option, Step
 
 CATEGORIES: tuple[Flow, ...] = tuple(
@@ -12,6 +13,7 @@ MENU = Step(
     "menu",
     "ask.menu",
     Choice(tuple(Option(f.name, f.title, f.words + f.intents) for f in CATEGORIES)),
+    role=MENU_ROLE,
 )
 
 # Safety, consent and the menu: every report starts here, then moves into a category flow.

@@ -1,11 +1,24 @@
-"""The parts every report shares: safety and consent first, the menu, and the closing steps
-(where, how to contact safely, name, summary). Category flows put their questions in between."""
+"""The parts every report shares: safety and consent first (SAFETY), and the closing steps
+(TAIL: where, how to contact safely, name, summary). Category flows put their questions in
+between; the menu that chooses one is built from them in flows/__init__.py."""
 
 from __future__ import annotations
 
-from flows.model import Choice, Option, Place, PlacePick, Step, Text, YesNo, when
-
-FIRST = "@first"  # a goto resolved to the flow's first question (used by "change" in the summary)
+from flows.model import (
+    CONTACT,
+    EMERGENCY,
+    FIRST,
+    NAME,
+    SUMMARY,
+    Choice,
+    Option,
+    Place,
+    PlacePick,
+    Step,
+    Text,
+    YesNo,
+    when,
+)
 
 CONSENT_VERSION = "2026-11-v1"  # bump when the wording of ask.consent changes
 
@@ -17,13 +30,13 @@ SAFETY = (
         YesNo(),
         rules=(
             when("no", say="consent.declined", end="declined"),
-            when("yes", consent=True),
+            when("yes", consent=CONSENT_VERSION),
         ),
     ),
 )
 
 TAIL = (
-    Step("area", "ask.area", Place(), skip=True, skip_to="contact"),
+    Step("area", "ask.area", Place(), skip=True, skip_to="contact", role=EMERGENCY),
     Step("area_ok", "ask.area_ok", PlacePick(), next="contact"),
     Step(
         "contact",
@@ -36,6 +49,7 @@ TAIL = (
             )
         ),
         rules=(when("none", goto="name"),),
+        role=CONTACT,
     ),
     Step(
         "contact_time",
@@ -51,7 +65,7 @@ TAIL = (
         ),
         skip=True,
     ),
-    Step("name", "ask.name", Text(limit=100), skip=True),
+    Step("name", "ask.name", Text(limit=100), skip=True, role=NAME),
     Step(
         "confirm",
         "ask.confirm",
@@ -67,10 +81,13 @@ TAIL = (
             when("cancel", end="cancelled"),
             when("send", end="submitted"),
         ),
+        role=SUMMARY,
     ),
 )
 
-# Keys the engine says by itself, outside any step; listed so extraction and checks see them.
+# Keys said outside any step's own question and options: by the engine (welcome, global words,
+# holds, the summary, submission) and by the answer readers (hint.*). Listed so extraction and
+# `flows check` see them; case status labels come from storage.casestate.
 SYSTEM_KEYS = (
     "welcome",
     "emergency",
@@ -94,7 +111,6 @@ SYSTEM_KEYS = (
     "submitted.call",
     "submitted.message",
     "submitted.none",
-    "submitted.tpks",
     "summary",
     "anonymous",
     "unknown",
@@ -113,10 +129,4 @@ SYSTEM_KEYS = (
     "hint.nik_date",
     "hint.bpjs_card",
     "hint.misses",
-    "status.new",
-    "status.offered",
-    "status.accepted",
-    "status.referred",
-    "status.closed",
-    "status.cancelled",
 )

@@ -65,7 +65,7 @@ FLOW = Flow(
                 ),
                 multi=True,
             ),
-            rules=(when("sexual", flag="tpks"),),
+            rules=(when("sexual", flag="tpks", advice="submitted.tpks"),),
         ),
         Step(
             "perpetrator",

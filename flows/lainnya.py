@@ -8,6 +8,7 @@ FLOW = Flow(
     name="lainnya",
     title="cat.lainnya",
     words=("lainnya", "lain", "lain lain", "disabilitas", "lansia"),
+    catch_all=True,  # a hand-off before the menu files its report here
     steps=(
         Step(
             "group",

@@ -79,6 +79,7 @@ KEYS = (
     "member.referred",
     "member.unknown_org",
     "member.closed",
+    "member.cancelled",
     "member.already_closed",
     "member.relayed",
     "member.no_messages",

@@ -15,6 +15,20 @@ from typing import Any
 from flows import reading
 
 DONE = "done"  # the state every flow ends in
+FIRST = "@first"  # a goto resolved to the flow's first question ("change" in the summary)
+
+# Step roles: what the engine must know about a step beyond its answer, so that it never needs a
+# step's name. A flow gives each role to at most one step.
+EMERGENCY = "emergency"  # DARURAT jumps here from the questions before it (the first closing step)
+CONTACT = "contact"  # the answer is how to reach the resident: one of CONTACT_METHODS
+NAME = "name"  # the answer is the name the resident gave, if any
+SUMMARY = "summary"  # the report is read back before this step asks to send it
+MENU = "menu"  # the answer is the name of a category flow (the start flow's last step)
+ROLES = frozenset({EMERGENCY, CONTACT, NAME, SUMMARY, MENU})
+CONTACT_METHODS = ("call", "message", "none")  # option values of the CONTACT step
+CONTACT_OK = frozenset({"call", "message"})  # the resident agreed to be contacted
+CONTACT_NONE = "none"  # no contact: the resident follows up with their code
+CONTACT_HANDOFF = "message"  # a hand-off to a person (too many unreadable answers) asks by message
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,8 @@ class Rule:
     say: str | None = None  # message key said at once, before the next question
     goto: str | None = None  # jump instead of the step's usual next one
     end: str | None = None  # finish the conversation with this outcome (see engine)
-    consent: bool = False  # the answer records the resident's consent
+    consent: str | None = None  # the answer records the resident's consent to this wording version
+    advice: str | None = None  # message key said again at submission when the report has `flag`
 
     def applies(self, value: Any) -> bool:
         if self.under is not None:
@@ -153,6 +168,14 @@ class Step:
     next: str | None = None  # defaults to the following step
     skip_to: str | None = None  # where LEWATI leads, if not where an answer does
     rules: tuple[Rule, ...] = ()
+    role: str | None = None  # one of ROLES, for the engine
+
+    def __post_init__(self) -> None:
+        if self.role is not None and self.role not in ROLES:
+            raise ValueError(f"step {self.name}: unknown role {self.role!r}")
+        for rule in self.rules:
+            if rule.advice and not rule.flag:
+                raise ValueError(f"step {self.name}: advice is said for a flag; the rule has none")
 
 
 @dataclass(frozen=True)
@@ -162,10 +185,17 @@ class Flow:
     steps: tuple[Step, ...]
     intents: tuple[str, ...] = ()  # phrases that jump here from free text ("lapor kdrt")
     words: tuple[str, ...] = ()  # words naming it in the menu
+    catch_all: bool = False  # the category of a report whose need was never said (a hand-off)
     _index: Mapping[str, Step] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", MappingProxyType({s.name: s for s in self.steps}))
+        roles = [s.role for s in self.steps if s.role]
+        if len(roles) != len(set(roles)):
+            raise ValueError(f"flow {self.name}: a role is given to two steps")
+
+    def with_role(self, role: str) -> Step | None:
+        return next((s for s in self.steps if s.role == role), None)
 
     def step(self, name: str) -> Step:
         return self._index[name]
@@ -189,7 +219,7 @@ class Flow:
     def destinations(self, name: str) -> list[str]:
         step = self._index[name]
         ends = [DONE for r in step.rules if r.end]
-        gotos = [self.first if r.goto == "@first" else r.goto for r in step.rules if r.goto]
+        gotos = [self.first if r.goto == FIRST else r.goto for r in step.rules if r.goto]
         skip = [step.skip_to] if step.skip_to else []
         return [*gotos, *ends, *skip, self.following(name)]
 
@@ -198,6 +228,7 @@ class Flow:
         for s in self.steps:
             keys.add(s.prompt)
             keys.update(r.say for r in s.rules if r.say)
+            keys.update(r.advice for r in s.rules if r.advice)
             if isinstance(s.answer, Choice):
                 keys.update(o.label for o in s.answer.options)
         return keys

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.cases import CROCKFORD, OPEN
+from storage.cases import CROCKFORD
+from storage.casestate import OPEN
 from storage.models import Assignment, Case, Member, Message
 
 # Crockford decoding: what people type for the letters the alphabet leaves out.

@@ -10,12 +10,13 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import AuditLog, Case, CaseEvent, Contact, Conversation, Message
+from storage import audit
+from storage.casestate import FINISHED, OPEN
+from storage.models import Case, CaseEvent, Contact, Conversation, Message
 from storage.outbox import add_job
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
 CODE_LENGTH = 5  # 32^5 = 33.5 million codes per site
-OPEN = ("new", "offered", "accepted", "referred")
 
 
 def new_code(prefix: str) -> str:
@@ -131,18 +132,10 @@ def erase_contact(session: Session, contact: Contact, now: datetime, actor: str)
     contact.phone = None
     contact.name = contact.profile_name = None
     contact.erased_at = now
-    session.add(
-        AuditLog(
-            actor=actor,
-            action="erase",
-            details={"contact_id": contact.id, **counts},
-            created_at=now,
-        )
-    )
+    audit.record(session, actor, "erase", now, contact_id=contact.id, **counts)
     return counts
 
 
-PURGEABLE = ("closed", "cancelled")
 PURGE_BATCH = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -173,38 +166,65 @@ def purge(session: Session, *, older_than: timedelta, now: datetime, dry_run: bo
     if older_than <= timedelta(0):
         raise ValueError("older_than must be a positive period")
     cutoff = now - older_than
-    purged_before = (
-        select(CaseEvent.id)
-        .where(CaseEvent.case_id == Case.id, CaseEvent.kind == "erased", CaseEvent.actor == "purge")
-        .exists()
-    )
-    finished = and_(Case.status.in_(PURGEABLE), func.coalesce(Case.closed_at, Case.updated_at) < cutoff)
-    qualifies = and_(finished, ~purged_before)
-    keeps_contact = select(Case.id).where(Case.contact_id == Contact.id, ~finished).exists()
-    idle = and_(
-        Contact.erased_at.is_(None),
-        func.coalesce(Contact.last_inbound_at, Contact.created_at) < cutoff,
-        ~keeps_contact,
-    )
-    case_ids = list(session.scalars(select(Case.id).where(qualifies).order_by(Case.id)))
-    contact_ids = list(session.scalars(select(Contact.id).where(idle).order_by(Contact.id)))
+    rules = _PurgeRules(cutoff)
+    case_ids = list(session.scalars(select(Case.id).where(rules.qualifies).order_by(Case.id)))
+    contact_ids = list(session.scalars(select(Contact.id).where(rules.idle).order_by(Contact.id)))
     if contact_ids and not dry_run:
-        # Lock them in the service's order (conversation, then contact) so nobody texts or files
-        # a case meanwhile, then ask again: someone may have written since the first look.
-        for batch in _batches(contact_ids):
-            conversations = select(Conversation.id).where(Conversation.contact_id.in_(batch))
-            session.execute(conversations.order_by(Conversation.id).with_for_update())
-            session.execute(
-                select(Contact.id).where(Contact.id.in_(batch)).order_by(Contact.id).with_for_update()
-            )
-        contact_ids = [
-            c
-            for batch in _batches(contact_ids)
-            for c in session.scalars(
-                select(Contact.id).where(Contact.id.in_(batch), idle).order_by(Contact.id)
-            )
-        ]
+        contact_ids = _lock_idle(session, contact_ids, rules)
+    counts = _purge_counts(session, case_ids, contact_ids)
+    result: dict[str, Any] = {**counts, "cutoff": cutoff.isoformat(), "dry_run": dry_run}
+    if dry_run:
+        return result
+    marked: set[int] = set()  # cases erase_contact already gave an "erased" event
+    for contact_id in contact_ids:
+        contact = session.get_one(Contact, contact_id, populate_existing=True)
+        marked.update(session.scalars(select(Case.id).where(Case.contact_id == contact_id)))
+        erase_contact(session, contact, now, actor="purge")
+    for batch in _batches(case_ids):
+        _anonymise(session, batch, marked, now)
+    days = older_than / timedelta(days=1)
+    audit.record(session, "purge", "purge", now, older_than_days=days, cutoff=cutoff.isoformat(), **counts)
+    return result
 
+
+class _PurgeRules:
+    """Which cases qualify and which contacts may lose their number, as SQL conditions."""
+
+    def __init__(self, cutoff: datetime) -> None:
+        purged_before = (
+            select(CaseEvent.id)
+            .where(CaseEvent.case_id == Case.id, CaseEvent.kind == "erased", CaseEvent.actor == "purge")
+            .exists()
+        )
+        finished = and_(Case.status.in_(FINISHED), func.coalesce(Case.closed_at, Case.updated_at) < cutoff)
+        self.qualifies = and_(finished, ~purged_before)
+        keeps_contact = select(Case.id).where(Case.contact_id == Contact.id, ~finished).exists()
+        self.idle = and_(
+            Contact.erased_at.is_(None),
+            func.coalesce(Contact.last_inbound_at, Contact.created_at) < cutoff,
+            ~keeps_contact,
+        )
+
+
+def _lock_idle(session: Session, contact_ids: list[int], rules: _PurgeRules) -> list[int]:
+    """Lock the contacts in the service's order (conversation, then contact) so nobody texts or
+    files a case meanwhile, then ask again: someone may have written since the first look."""
+    for batch in _batches(contact_ids):
+        conversations = select(Conversation.id).where(Conversation.contact_id.in_(batch))
+        session.execute(conversations.order_by(Conversation.id).with_for_update())
+        session.execute(
+            select(Contact.id).where(Contact.id.in_(batch)).order_by(Contact.id).with_for_update()
+        )
+    return [
+        c
+        for batch in _batches(contact_ids)
+        for c in session.scalars(
+            select(Contact.id).where(Contact.id.in_(batch), rules.idle).order_by(Contact.id)
+        )
+    ]
+
+
+def _purge_counts(session: Session, case_ids: list[int], contact_ids: list[int]) -> dict[str, int]:
     messages = notes = 0
     linked: set[int] = set()
     for batch in _batches(case_ids):
@@ -216,64 +236,43 @@ def purge(session: Session, *, older_than: timedelta, now: datetime, dry_run: bo
         )
         linked.update(c for c in session.scalars(select(Case.contact_id).where(Case.id.in_(batch))) if c)
     for batch in _batches(contact_ids):
-        messages += (
-            session.scalar(
-                select(func.count(Message.id)).where(Message.contact_id.in_(batch), Message.case_id.is_(None))
-            )
-            or 0
+        outside = select(func.count(Message.id)).where(
+            Message.contact_id.in_(batch), Message.case_id.is_(None)
         )
-    kept = linked - set(contact_ids)
+        messages += session.scalar(outside) or 0
+    kept = sorted(linked - set(contact_ids))
     kept_count = sum(
         session.scalar(
             select(func.count(Contact.id)).where(Contact.id.in_(batch), Contact.erased_at.is_(None))
         )
         or 0
-        for batch in _batches(sorted(kept))
+        for batch in _batches(kept)
     )
-    counts = {
+    return {
         "cases": len(case_ids),
         "messages": messages,
         "notes": notes,
         "contacts": len(contact_ids),
         "contacts_kept": kept_count,
     }
-    result: dict[str, Any] = {**counts, "cutoff": cutoff.isoformat(), "dry_run": dry_run}
-    if dry_run:
-        return result
 
-    marked: set[int] = set()  # cases erase_contact already gave an "erased" event
-    for contact_id in contact_ids:
-        contact = session.get_one(Contact, contact_id, populate_existing=True)
-        marked.update(session.scalars(select(Case.id).where(Case.contact_id == contact_id)))
-        erase_contact(session, contact, now, actor="purge")
-    for batch in _batches(case_ids):
-        session.execute(update(Message).where(Message.case_id.in_(batch)).values(body="", media=[]))
-        session.execute(
-            update(Message)
-            .where(Message.case_id.in_(batch), Message.contact_id.is_not(None))
-            .values(address=None, contact_id=None, conversation_id=None)
-        )
-        session.execute(
-            update(Case)
-            .where(Case.id.in_(batch))
-            .values(answers={}, contact_ok=False, contact_id=None, updated_at=now)
-        )
-        for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(batch))):
-            if "note" in event.data:  # as erase_contact: referrals keep the institution
-                event.data = {k: v for k, v in event.data.items() if k != "note"}
-        for case_id in batch:
-            if case_id not in marked:
-                session.add(CaseEvent(case_id=case_id, kind="erased", actor="purge", data={}, created_at=now))
-    session.add(
-        AuditLog(
-            actor="purge",
-            action="purge",
-            details={
-                "older_than_days": older_than / timedelta(days=1),
-                "cutoff": cutoff.isoformat(),
-                **counts,
-            },
-            created_at=now,
-        )
+
+def _anonymise(session: Session, batch: list[int], marked: set[int], now: datetime) -> None:
+    """One batch of purged cases: texts and notes gone, unlinked from the resident."""
+    session.execute(update(Message).where(Message.case_id.in_(batch)).values(body="", media=[]))
+    session.execute(
+        update(Message)
+        .where(Message.case_id.in_(batch), Message.contact_id.is_not(None))
+        .values(address=None, contact_id=None, conversation_id=None)
     )
-    return result
+    session.execute(
+        update(Case)
+        .where(Case.id.in_(batch))
+        .values(answers={}, contact_ok=False, contact_id=None, updated_at=now)
+    )
+    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(batch))):
+        if "note" in event.data:  # as erase_contact: referrals keep the institution
+            event.data = {k: v for k, v in event.data.items() if k != "note"}
+    for case_id in batch:
+        if case_id not in marked:
+            session.add(CaseEvent(case_id=case_id, kind="erased", actor="purge", data={}, created_at=now))

@@ -74,6 +74,22 @@ def apply_status(
     return StatusChange(message, previous, changed=True)
 
 
+def lock_message(session: Session, message_id: int) -> Message | None:
+    """The message row, locked until commit and read afresh (a status callback may have written it)."""
+    stmt = (
+        select(Message)
+        .where(Message.id == message_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).first()
+
+
+def fell_back(session: Session, message_id: int) -> bool:
+    """Whether a fallback (template or SMS) was queued for this message already."""
+    return session.scalars(select(Message.id).where(Message.reply_to_id == message_id)).first() is not None
+
+
 def _locked(session: Session, provider_sid: str, message_id: int | None) -> Message | None:
     stmt = select(Message).where(Message.provider_sid == provider_sid).with_for_update()
     message = session.scalars(stmt).first()

@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from storage.assignments import read_code
-from storage.cases import OPEN
+from storage.casestate import STATES
 from storage.db import Database
 from storage.models import Area, Case, CaseEvent, Contact, Member, Message, Site
 
 BATCH = 1000
-STATUSES = (*OPEN, "closed", "cancelled")
+STATUSES = STATES  # for the export filters
 
 
 def _words(values: Iterable[str] | str | None) -> tuple[str, ...]:

@@ -39,7 +39,7 @@ def chat(sender: str, member: str | None, to: str | None, whatsapp: bool) -> Non
         raise click.BadParameter(
             "not a phone number", param_hint="--as-member" if member else "--from"
         ) from None
-    with hotline.db.session() as session:
+    with hotline.work() as session:
         sites = all_sites(session)
         site = next(
             (s for s in sites if to and to.removeprefix("whatsapp:") in map(bare_number, s.numbers)), sites[0]
@@ -85,10 +85,10 @@ def chat(sender: str, member: str | None, to: str | None, whatsapp: bool) -> Non
 def _show_pushed(app: Flask, number: str, stop: threading.Event, every: float = 0.5) -> None:
     """Print what the hotline pushed to this number (not replies: those are printed already)."""
     hotline = app.extensions["hotline"]
-    with hotline.db.session() as session:
+    with hotline.work() as session:
         seen = queries.last_message_id(session)
     while not stop.wait(every):
-        with hotline.db.session() as session:
+        with hotline.work() as session:
             pushed = queries.pushed_to(session, number, after_id=seen)
         for message_id, body in pushed:
             seen = message_id

@@ -21,7 +21,7 @@ def ensure_ready(load_default_sites: bool = True) -> Hotline:
     hotline = current_hotline()
     hotline.db.upgrade()
     if load_default_sites:
-        with hotline.db.session() as session:
+        with hotline.work() as session:
             if not has_sites(session):
                 load_sites(session, read_sites(current_app.config["HOTLINE_SITES"]))
     return hotline

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bot.domain import i18n
+from bot.render import catalogs
 from bot.render.flowdoc import check_flows, mermaid
 from flows import FLOWS
 
@@ -25,7 +26,7 @@ def flows_check() -> None:
         click.echo(problem, err=True)
     if problems:
         sys.exit(1)
-    click.echo(f"{len(FLOWS)} flows, {len(i18n.all_keys())} messages in {', '.join(i18n.LOCALES)}: ok")
+    click.echo(f"{len(FLOWS)} flows, {len(catalogs.all_keys())} messages in {', '.join(i18n.LOCALES)}: ok")
 
 
 @flows.command("graph")

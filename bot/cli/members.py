@@ -16,7 +16,7 @@ from storage.roster import is_on_duty, known_sites, list_members, load_members, 
 
 
 def _session():  # type: ignore[no-untyped-def]
-    return current_hotline().db.session()
+    return current_hotline().work()
 
 
 @click.group()

@@ -42,7 +42,7 @@ def purge(older_than: str, dry_run: bool) -> None:
     if period < MIN_RETENTION:
         fail(f"--older-than must be at least {MIN_RETENTION.days}d")
     hotline = ensure_ready()
-    with hotline.db.session() as session:
+    with hotline.work() as session:
         counts = cases.purge(session, older_than=period, now=hotline.clock(), dry_run=dry_run)
     verb = "would erase" if dry_run else "erased"
     click.echo(

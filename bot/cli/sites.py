@@ -28,7 +28,7 @@ def sites_load(path: str) -> None:
         click.echo(str(exc), err=True)
         sys.exit(1)
     ensure_ready(load_default_sites=False)
-    with current_hotline().db.session() as session:
+    with current_hotline().work() as session:
         counts = load_sites(session, specs)
     click.echo(
         f"loaded {counts['sites']} sites, {counts['areas']} areas"
@@ -41,7 +41,7 @@ def sites_load(path: str) -> None:
 def sites_list() -> None:
     """Show the loaded sites, their numbers and areas."""
     ensure_ready()
-    with current_hotline().db.session() as session:
+    with current_hotline().work() as session:
         for site in all_sites(session):
             numbers = (
                 ", ".join(site.numbers) or "(no number: gets unclaimed numbers)"

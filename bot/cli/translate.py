@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.domain import i18n
+from bot.render import catalogs
 
 
 @click.group("translate")
@@ -15,18 +15,18 @@ def translate() -> None:
 @translate.command("extract")
 def translate_extract() -> None:
     """Write locales/messages.pot from the flow definitions."""
-    click.echo(str(i18n.extract()))
+    click.echo(str(catalogs.extract()))
 
 
 @translate.command("update")
 def translate_update() -> None:
     """Merge the template into every locale's messages.po."""
-    for path in i18n.update():
+    for path in catalogs.update():
         click.echo(str(path))
 
 
 @translate.command("compile")
 def translate_compile() -> None:
     """Compile every messages.po to messages.mo."""
-    for path in i18n.compile_catalogs():
+    for path in catalogs.compile_catalogs():
         click.echo(str(path))

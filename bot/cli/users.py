@@ -27,7 +27,7 @@ def create(username: str, role: str, sites: tuple[str, ...], contacts: bool, pas
     """Make an account; the password is stored only as a scrypt hash."""
     hotline = ensure_ready()  # accounts name sites: the default sites on a first run
     try:
-        with hotline.db.session() as session:
+        with hotline.work() as session:
             user = accounts.create(
                 session, username, password, role, [s.upper() for s in sites], contacts, hotline.clock()
             )
@@ -43,7 +43,7 @@ def create(username: str, role: str, sites: tuple[str, ...], contacts: bool, pas
 def list_users() -> None:
     """Show every account."""
     hotline = ensure_ready()  # accounts name sites: the default sites on a first run
-    with hotline.db.session() as session:
+    with hotline.work() as session:
         for user in accounts.all_users(session):
             sites = ", ".join(user.sites) if user.role != "admin" else "all sites"
             flags = [f for f, on in (("contacts", user.contacts), ("disabled", not user.active)) if on]
@@ -54,7 +54,7 @@ def list_users() -> None:
 
 def _switch(username: str, active: bool) -> None:
     hotline = ensure_ready()  # accounts name sites: the default sites on a first run
-    with hotline.db.session() as session:
+    with hotline.work() as session:
         found = accounts.set_active(session, username, active)
     if not found:
         click.echo(f"error: no user {username!r}", err=True)

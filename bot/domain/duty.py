@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from bot.domain import i18n
 from bot.domain.engine import Key, Say
-from storage import assignments, roster
-from storage.cases import OPEN, add_event
+from bot.runtime import Hotline
+from storage import assignments, casestate, roster
+from storage.cases import add_event
+from storage.casestate import OPEN
 from storage.models import Assignment, Case, Contact, Member, Site
 from storage.outbox import add_job
 from storage.queries import queue_message
@@ -80,7 +82,7 @@ def tell_resident(
     )
 
 
-def _deadline(hotline: Any, case: Case, now: datetime) -> datetime:
+def _deadline(hotline: Hotline, case: Case, now: datetime) -> datetime:
     config = hotline.config
     if case.urgent:
         minutes = float(config.get("HOTLINE_OFFER_MINUTES_URGENT") or OFFER_MINUTES_URGENT)
@@ -137,29 +139,17 @@ def _offer_say(session: Session, case: Case, deadline: datetime) -> Say:
 
 
 def _offer(
-    session: Session, hotline: Any, case: Case, picked: list[tuple[Member, str]], now: datetime
+    session: Session, hotline: Hotline, case: Case, picked: list[tuple[Member, str]], now: datetime
 ) -> None:
     deadline = _deadline(hotline, case, now)
     for member, tier in picked:
         offer = assignments.add_offer(session, case, member, tier, now, deadline)
         tell_member(session, case, member, _offer_say(session, case, deadline), now)
         add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=deadline)
-        add_event(
-            session,
-            case,
-            "offered",
-            now,
-            member_id=member.id,
-            member=member.name,
-            tier=tier,
-            deadline=deadline.isoformat(),
-        )
-    if case.status == "new":
-        case.status = "offered"
-    case.updated_at = now
+        casestate.move(session, case, "offer", now, person=member, tier=tier, deadline=deadline.isoformat())
 
 
-def _hurry(session: Session, hotline: Any, case: Case, waiting: list[Assignment], now: datetime) -> None:
+def _hurry(session: Session, hotline: Hotline, case: Case, waiting: list[Assignment], now: datetime) -> None:
     """The case turned urgent while offers wait: they get the urgent deadline and alert."""
     deadline = _deadline(hotline, case, now)
     for offer in waiting:
@@ -172,7 +162,7 @@ def _hurry(session: Session, hotline: Any, case: Case, waiting: list[Assignment]
         add_event(session, case, "urgent_alert", now, member_id=member.id, member=member.name)
 
 
-def assign_case(session: Session, hotline: Any, now: datetime, case_id: int, reason: str) -> None:
+def assign_case(session: Session, hotline: Hotline, now: datetime, case_id: int, reason: str) -> None:
     """The job queued when a case is submitted, made urgent, declined or an offer expired."""
     case = assignments.lock_case(session, case_id)
     if case is None or case.status not in OPEN:
@@ -213,7 +203,7 @@ def _unanswered(session: Session, case: Case, now: datetime) -> None:
         )
 
 
-def check_offer(session: Session, hotline: Any, now: datetime, assignment_id: int) -> None:
+def check_offer(session: Session, hotline: Hotline, now: datetime, assignment_id: int) -> None:
     """The deadline of one offer. An offer answered meanwhile makes this a no-op (stale timer)."""
     offer = session.get(Assignment, assignment_id)
     if offer is None:
@@ -240,23 +230,47 @@ def note(session: Session, case: Case, now: datetime, actor: str, who: str, text
 def refer(
     session: Session, case: Case, now: datetime, actor: str, who: str, org: str, text: str = ""
 ) -> None:
-    add_event(session, case, "referred", now, actor=actor, member=who, to=org, note=text)
-    case.status, case.updated_at = "referred", now
+    casestate.move(session, case, "refer", now, actor=actor, member=who, to=org, note=text)
 
 
 def close(session: Session, case: Case, now: datetime, actor: str, who: str, text: str = "") -> None:
     """Closed, with the resident told so if they agreed to messages."""
+    casestate.move(session, case, "close", now, actor=actor, member=who, note=text)
     assignments.withdraw_others(session, case.id, None, now)
-    case.status, case.closed_at, case.updated_at = "closed", now, now
-    add_event(session, case, "closed", now, actor=actor, member=who, note=text)
     if contact := may_message(session, case):
         tell_resident(session, case, contact, Say("resident.closed", {"code": case.code}), now)
 
 
-def reassign(session: Session, hotline: Any, case: Case, member: Member, now: datetime, actor: str) -> None:
+def cancel(session: Session, case: Case, now: datetime, actor: str, who: str, text: str) -> None:
+    """A coordinator withdraws a report that needs no handling (a duplicate, a test, spam): open
+    offers lapse and the holder, if any, is told. The resident is not: nothing was done for them
+    to hear about, and on a shared phone a notice is one more trace."""
+    holder = session.get(Member, case.member_id) if case.member_id is not None else None
+    casestate.move(session, case, "cancel", now, actor=actor, member=who, note=text)
+    assignments.withdraw_others(session, case.id, None, now)
+    if holder is not None:
+        tell_member(session, case, holder, Say("member.cancelled", {"code": case.code}), now)
+
+
+def accept(session: Session, case: Case, member: Member, now: datetime, actor: str) -> None:
+    """The member takes the case: other offers lapse (those alerted hear who has it), and the
+    resident is told if they agreed to messages."""
+    offer = assignments.offer_of(session, case.id, member.id)
+    if offer is not None and offer.status in ("offered", "expired", "withdrawn"):
+        offer.status, offer.answered_at = "accepted", now
+    taken = Say("member.taken", {"code": case.code, "short": short(case), "name": member.name})
+    for other_id in assignments.withdraw_others(session, case.id, offer.id if offer else None, now):
+        tell_member(session, case, session.get_one(Member, other_id), taken, now)
+    casestate.move(session, case, "accept", now, actor=actor, person=member)
+    if contact := may_message(session, case):
+        tell_resident(session, case, contact, Say("resident.accepted", {"code": case.code}), now)
+
+
+def reassign(
+    session: Session, hotline: Hotline, case: Case, member: Member, now: datetime, actor: str
+) -> None:
     """A coordinator hands the case to a member of their choice: open offers lapse, the holder
     (if any) lets go, and the chosen member gets an offer with its deadline."""
     assignments.withdraw_others(session, case.id, None, now)
-    add_event(session, case, "reassigned", now, actor=actor, member_id=member.id, member=member.name)
-    case.member_id, case.accepted_at = None, None
+    casestate.move(session, case, "reassign", now, actor=actor, person=member)
     _offer(session, hotline, case, [(member, "manual")], now)

@@ -17,9 +17,28 @@ from typing import Any
 from transitions import Machine
 from transitions.core import MachineError
 
-from flows import CATEGORIES, FLOWS, START, reading
-from flows.common import CONSENT_VERSION, FIRST
-from flows.model import DONE, Choice, Flow, Miss, Place, PlacePick, Read, Rule, Step, Text
+from flows import CATEGORIES, START, reading
+from flows.model import (
+    CONTACT,
+    CONTACT_HANDOFF,
+    CONTACT_NONE,
+    CONTACT_OK,
+    DONE,
+    EMERGENCY,
+    FIRST,
+    MENU,
+    NAME,
+    SUMMARY,
+    Choice,
+    Flow,
+    Miss,
+    Place,
+    PlacePick,
+    Read,
+    Rule,
+    Step,
+    Text,
+)
 from flows.places import Place as Area
 from flows.places import match_places
 
@@ -29,8 +48,6 @@ logging.getLogger("transitions").setLevel(logging.WARNING)
 IDLE = "idle"  # no report in progress
 IDLE_LIMIT = timedelta(days=1)  # a report paused longer asks "continue or start again"
 MISSES = 3  # unreadable answers before a KK member is offered
-QUESTIONS_END = "area"  # first shared closing step: where DARURAT jumps to
-NOT_ANSWERS = {s.name for s in START.steps} | {"area_ok", "confirm"}  # kept elsewhere or moot
 
 
 @dataclass(frozen=True)
@@ -131,7 +148,9 @@ def _value_is(rule: Rule):  # type: ignore[no-untyped-def]
 
 
 def build_machine(flow: Flow) -> Machine:
-    """Transitions generated from the flow's data: rules with a goto first, then the usual next."""
+    """Transitions generated from the flow's data: rules with a goto first, then the usual next;
+    "hurry" (DARURAT) from every question before the flow's EMERGENCY step to that step."""
+    emergency = flow.with_role(EMERGENCY)
     machine = Machine(
         model=None,
         states=[s.name for s in flow.steps] + [DONE],
@@ -149,39 +168,61 @@ def build_machine(flow: Flow) -> Machine:
             machine.add_transition("skip", step.name, step.skip_to or flow.following(step.name))
         if isinstance(step.answer, PlacePick):
             machine.add_transition("retry", step.name, flow.steps[i - 1].name)
-        if flow is not START and flow.has(QUESTIONS_END) and i < _index(flow, QUESTIONS_END):
-            machine.add_transition("hurry", step.name, QUESTIONS_END)
+        if emergency is not None and i < flow.steps.index(emergency):
+            machine.add_transition("hurry", step.name, emergency.name)
     return machine
 
 
-def _index(flow: Flow, name: str) -> int:
-    return [s.name for s in flow.steps].index(name)
-
-
-MACHINES: dict[str, Machine] = {name: build_machine(flow) for name, flow in FLOWS.items()}
-
-
-def fire(conv: Conv, trigger: str, **kwargs: Any) -> str:
-    """Move the conversation through its flow's shared machine; returns the new state."""
-    machine = MACHINES[conv.flow]
-    model = _Model()
-    machine.add_model(model, initial=conv.state)  # without initial= the state silently resets
-    try:
-        model.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
-        conv.state = model.state
-    finally:
-        machine.remove_model(model)
-    return conv.state
-
-
-def detect_intent(text: str) -> str | None:
-    for flow in CATEGORIES:
-        if flow.intents and reading.contains_phrase(text, flow.intents):
-            return flow.name
-    return None
+def answer_key(step: Step) -> str:
+    """Where a step's answer is kept in the report: the contact method and the name under their
+    role, whatever the step is called (duty and the console read them there); the rest by name."""
+    return step.role if step.role in (CONTACT, NAME) else step.name
 
 
 class Engine:
+    """Runs the flows it is given: `start` (safety, consent and a MENU step choosing a category)
+    and the category flows, one of them `catch_all` for a report whose category is unknown."""
+
+    def __init__(self, start: Flow, categories: Sequence[Flow]) -> None:
+        self.start = start
+        self.categories = tuple(categories)
+        self.flows = {f.name: f for f in (start, *self.categories)}
+        self.machines: dict[str, Machine] = {name: build_machine(f) for name, f in self.flows.items()}
+        menu = start.with_role(MENU)
+        fallbacks = [f.name for f in self.categories if f.catch_all]
+        if menu is None or len(fallbacks) != 1:
+            raise ValueError("the start flow needs a MENU step, and exactly one category catch_all=True")
+        self.menu, self.fallback = menu.name, fallbacks[0]
+        # Kept elsewhere (consent on the contact), or moot (a place pick, the summary's "send").
+        self.unrecorded = {s.name for s in start.steps} | {
+            s.name
+            for f in self.categories
+            for s in f.steps
+            if isinstance(s.answer, PlacePick) or s.role == SUMMARY
+        }
+        # Advice said again at submission for a flag that a rule raised (e.g. sexual violence).
+        self.advice = {
+            r.flag: r.advice for f in self.categories for s in f.steps for r in s.rules if r.flag and r.advice
+        }
+
+    def fire(self, conv: Conv, trigger: str, **kwargs: Any) -> str:
+        """Move the conversation through its flow's shared machine; returns the new state."""
+        machine = self.machines[conv.flow]
+        model = _Model()
+        machine.add_model(model, initial=conv.state)  # without initial= the state silently resets
+        try:
+            model.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
+            conv.state = model.state
+        finally:
+            machine.remove_model(model)
+        return conv.state
+
+    def detect_intent(self, text: str) -> str | None:
+        for flow in self.categories:
+            if flow.intents and reading.contains_phrase(text, flow.intents):
+                return flow.name
+        return None
+
     def step(self, conv: Conv, msg: Inbound, ctx: Context) -> Outcome:
         out = Outcome()
         word = reading.global_word(msg.text) if msg.text else None
@@ -206,17 +247,17 @@ class Engine:
 
     def _start(self, conv: Conv, msg: Inbound, out: Outcome) -> None:
         conv.run += 1
-        conv.flow, conv.state = START.name, START.first
+        conv.flow, conv.state = self.start.name, self.start.first
         conv.data = {"answers": {}, "flags": [], "urgent": False, "misses": 0, "media": 0}
-        if intent := detect_intent(msg.text):
+        if intent := self.detect_intent(msg.text):
             conv.data["intent"] = intent
         out.replies.append(Say("welcome"))
         self._prompt(conv, out)
 
     def _prompt(self, conv: Conv, out: Outcome) -> None:
-        flow = FLOWS[conv.flow]
+        flow = self.flows[conv.flow]
         step = flow.step(conv.state)
-        if step.name == "confirm":
+        if step.role == SUMMARY:
             out.replies.append(self._summary(conv, flow))
         if isinstance(step.answer, PlacePick):
             names = tuple(c["name"] for c in conv.data.get("candidates", []))
@@ -228,19 +269,19 @@ class Engine:
 
     def _summary(self, conv: Conv, flow: Flow) -> Say:
         data = conv.data
-        contact = data["answers"].get("contact")
+        contact = data["answers"].get(CONTACT)
         return Say(
             "summary",
             {
                 "category": Key(flow.title),
                 "area": data.get("area_name") or Key("unknown"),
                 "contact": Key(f"opt.contact.{contact}") if contact else Key("unknown"),
-                "name": data["answers"].get("name") or Key("anonymous"),
+                "name": data["answers"].get(NAME) or Key("anonymous"),
             },
         )
 
     def _finish(self, conv: Conv) -> None:
-        conv.flow, conv.state = START.name, IDLE
+        conv.flow, conv.state = self.start.name, IDLE
         conv.data = {}
 
     def _reprompt(self, conv: Conv, out: Outcome) -> None:
@@ -262,9 +303,9 @@ class Engine:
                 data["urgent"] = True
                 _add_flag(data, "darurat")
                 out.replies.append(Say("urgent.noted"))
-                if not data.get("hold") and conv.flow != START.name:
+                if not data.get("hold") and conv.flow != self.start.name:
                     with suppress(MachineError):  # past the questions already: carry on there
-                        fire(conv, "hurry")
+                        self.fire(conv, "hurry")
             if not data.get("hold"):
                 self._reprompt(conv, out)
         elif word == "BATAL":
@@ -276,7 +317,7 @@ class Engine:
                 out.replies.append(Say("help"))
         elif word == "MENU":
             if in_report and consented:
-                conv.flow, conv.state = START.name, "menu"
+                conv.flow, conv.state = self.start.name, self.menu
                 keep = {"consent": data["consent"]}
                 conv.data = {"answers": {}, "flags": [], "urgent": False, "misses": 0, "media": 0}
                 conv.data.update(keep)
@@ -307,12 +348,12 @@ class Engine:
             out.replies.append(Say("stopped"))
 
     def _skip(self, conv: Conv, ctx: Context, out: Outcome) -> None:
-        step = FLOWS[conv.flow].step(conv.state)
+        step = self.flows[conv.flow].step(conv.state)
         if not step.skip:
             out.replies.append(Say("skip.not_allowed"))
         else:
-            conv.data["answers"][step.name] = None
-            fire(conv, "skip")
+            conv.data["answers"][answer_key(step)] = None
+            self.fire(conv, "skip")
         self._after_move(conv, ctx, out)
 
     # -- holds: a yes/no asked outside the flow ------------------------------------------------
@@ -350,7 +391,7 @@ class Engine:
         elif hold == "handoff":
             if answer:
                 data["handoff"] = True
-                data["answers"].setdefault("contact", "message")
+                data["answers"].setdefault(CONTACT, CONTACT_HANDOFF)
                 self._submit(conv, out, handoff=True)
             else:
                 data["misses"] = 0
@@ -360,7 +401,7 @@ class Engine:
     # -- answering the current step ------------------------------------------------------------
 
     def _answer(self, conv: Conv, msg: Inbound, ctx: Context, out: Outcome) -> None:
-        flow = FLOWS[conv.flow]
+        flow = self.flows[conv.flow]
         step = flow.step(conv.state)
         data = conv.data
         if msg.num_media:
@@ -377,11 +418,11 @@ class Engine:
             return
         data["misses"] = 0
         if result is RETRY:
-            fire(conv, "retry")
+            self.fire(conv, "retry")
             self._prompt(conv, out)
             return
         value = result.value
-        data["answers"][step.name] = value
+        data["answers"][answer_key(step)] = value
         end = None
         for rule in step.rules:
             if rule.applies(value):
@@ -391,21 +432,22 @@ class Engine:
                 if rule.say:
                     out.replies.append(Say(rule.say))
                 if rule.consent:
-                    data["consent"] = {"version": CONSENT_VERSION, "at": ctx.now.isoformat()}
-                    out.effects.append(Consented(CONSENT_VERSION, ctx.now))
+                    data["consent"] = {"version": rule.consent, "at": ctx.now.isoformat()}
+                    out.effects.append(Consented(rule.consent, ctx.now))
                 end = end or rule.end
-        fire(conv, "answer", value=value)
+        self.fire(conv, "answer", value=value)
         if end:
             self._end(end, conv, out)
             return
-        if conv.flow == START.name and conv.state == DONE:  # the menu chose a category
-            conv.flow, conv.state = value, FLOWS[value].first
+        if conv.flow == self.start.name and conv.state == DONE:  # the menu chose a category
+            conv.flow, conv.state = value, self.flows[value].first
         self._after_move(conv, ctx, out)
 
     def _after_move(self, conv: Conv, ctx: Context, out: Outcome) -> None:
-        intent = conv.data.pop("intent", None) if conv.state == "menu" else None
+        at_menu = conv.flow == self.start.name and conv.state == self.menu
+        intent = conv.data.pop("intent", None) if at_menu else None
         if intent:  # "sy mau lapor kdrt" before consent: skip the menu
-            conv.flow, conv.state = intent, FLOWS[intent].first
+            conv.flow, conv.state = intent, self.flows[intent].first
         self._prompt(conv, out)
 
     def _read(self, step: Step, msg: Inbound, conv: Conv, ctx: Context) -> Read | Miss:
@@ -454,17 +496,17 @@ class Engine:
     def _submit(self, conv: Conv, out: Outcome, handoff: bool = False) -> None:
         data = conv.data
         answers = data["answers"]
-        category = conv.flow if conv.flow != START.name else data.get("intent", "lainnya")
-        method = answers.get("contact") or "none"
+        category = conv.flow if conv.flow != self.start.name else data.get("intent", self.fallback)
+        method = answers.get(CONTACT) or CONTACT_NONE
         report = {
             "category": category,
-            "answers": {k: v for k, v in answers.items() if k not in NOT_ANSWERS},
+            "answers": {k: v for k, v in answers.items() if k not in self.unrecorded},
             "urgent": bool(data.get("urgent")),
             "flags": list(data.get("flags", [])) + (["handoff"] if handoff else []),
             "area_id": data.get("area_id"),
             "contact_method": method,
-            "contact_ok": method in ("call", "message"),
-            "name": answers.get("name") or None,
+            "contact_ok": method in CONTACT_OK,
+            "name": answers.get(NAME) or None,
             "media": data.get("media", 0),
             "consent": data.get("consent"),
         }
@@ -472,8 +514,8 @@ class Engine:
         out.replies.append(Say("handoff.done" if handoff else "submitted"))
         if not handoff:
             out.replies.append(Say(f"submitted.{method}"))
-        if "tpks" in report["flags"]:
-            out.replies.append(Say("submitted.tpks"))
+        for key in dict.fromkeys(self.advice[f] for f in report["flags"] if f in self.advice):
+            out.replies.append(Say(key))
         self._finish(conv)
 
 
@@ -489,4 +531,5 @@ def _add_flag(data: dict[str, Any], flag: str) -> None:
         data["flags"].append(flag)
 
 
-ENGINE = Engine()
+ENGINE = Engine(START, CATEGORIES)
+MACHINES = ENGINE.machines

@@ -16,18 +16,21 @@ from sqlalchemy.orm import Session
 
 from bot.domain import duty, i18n
 from bot.domain.engine import Key, Say
+from bot.runtime import Hotline
 from flows import FLOWS
 from flows.members import FIELDS, INSTITUTIONS, NEEDS_CODE, NEEDS_TEXT, VERBS
 from flows.model import Choice
 from flows.reading import norm
-from storage import assignments
-from storage.cases import OPEN, add_event
-from storage.models import AuditLog, Case, Contact, Member, Site
+from storage import assignments, audit, casestate
+from storage.cases import add_event
+from storage.casestate import OPEN
+from storage.models import Case, Contact, Member, Site
 
 _WORDS = {word: verb for verb, words in VERBS.items() for word in words}
 _EDGES = ".,;:!?#()[]'\"*_"
 _THANKS = {"terima kasih", "trima kasih", "terimakasih", "makasih"}
 _FILLERS = {"kode", "code", "no", "nomor", "nomer", "kasus", "#"}  # "TERIMA kode 7K3QX"
+_MOVES = {"RUJUK": "refer", "SELESAI": "close"}  # commands that move the case (storage.casestate)
 HOLDER_ONLY = frozenset({"CATAT", "RUJUK", "SELESAI", "BALAS"})  # see _may_act
 TEXT_LIMIT = 1000  # a note or a relayed message; the full text stays in the transcript
 STORY_LIMIT = 600  # LIHAT stays one message: Twilio refuses bodies over 1,600 characters
@@ -38,7 +41,7 @@ class Act:
     """One command on one case, for the handlers below."""
 
     session: Session
-    hotline: Any
+    hotline: Hotline
     member: Member
     case: Case
     text: str  # what follows the code
@@ -124,7 +127,7 @@ def _may_act(member: Member, case: Case) -> bool:
 
 
 def run(
-    session: Session, hotline: Any, site: Site, member: Member, body: str, now: datetime
+    session: Session, hotline: Hotline, site: Site, member: Member, body: str, now: datetime
 ) -> tuple[list[Say], Case | None]:
     """Act on one command; returns the reply and the case it was about (for the transcript)."""
     command = read_command(body)
@@ -147,7 +150,7 @@ def run(
         return [Say("member.need_text", {**params, "verb": command.verb})], case
     if command.verb in HOLDER_ONLY and not _may_act(member, case):
         return [Say("member.not_yours", params)], case
-    if command.verb in ("RUJUK", "SELESAI") and case.status not in OPEN:
+    if (move := _MOVES.get(command.verb)) and not casestate.allowed(case.status, move):
         return [Say("member.already_closed", params)], case
     act = Act(session, hotline, member, case, rest.strip()[:TEXT_LIMIT], now, params)
     return _HANDLERS[command.verb](act), case
@@ -165,15 +168,7 @@ def _terima(act: Act) -> list[Say]:
     offer = assignments.offer_of(session, case.id, member.id)
     if (offer is None or offer.status == "declined") and not _may_act(member, case):
         return [Say("member.not_offered", params)]
-    if offer is not None and offer.status in ("offered", "expired", "withdrawn"):
-        offer.status, offer.answered_at = "accepted", now
-    for other_id in assignments.withdraw_others(session, case.id, offer.id if offer else None, now):
-        other = session.get_one(Member, other_id)  # alerted too (urgent): no need to act now
-        duty.tell_member(session, case, other, Say("member.taken", {**params, "name": member.name}), now)
-    case.member_id, case.accepted_at, case.status, case.updated_at = member.id, now, "accepted", now
-    add_event(session, case, "accepted", now, actor=act.actor, member=member.name)
-    if contact := duty.may_message(session, case):
-        duty.tell_resident(session, case, contact, Say("resident.accepted", {"code": case.code}), now)
+    duty.accept(session, case, member, now, act.actor)
     return [Say("member.accepted", params)]
 
 
@@ -192,7 +187,7 @@ def _lihat(act: Act) -> list[Say]:
     session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
     if not _may_view(session, member, case):
         return [Say("member.not_yours", params)]
-    session.add(AuditLog(actor=act.actor, action="view_case", details={"case": case.code}, created_at=now))
+    audit.record(session, act.actor, "view_case", now, case=case.code)
     site = session.get_one(Site, case.site_id)
     return [
         Say(
@@ -201,7 +196,7 @@ def _lihat(act: Act) -> list[Say]:
                 **params,
                 "category": Key(f"cat.{case.category}"),
                 "area": case.area.name if case.area else Key("unknown"),
-                "status": Key(f"status.{case.status}"),
+                "status": Key(casestate.LABELS[case.status]),
                 "urgent": "!" if case.urgent else "",
                 "date": i18n.local_datetime(case.created_at, site.timezone, duty.MEMBER_LOCALE),
                 "flags": ", ".join(case.flags) or "-",
@@ -303,7 +298,7 @@ def _list(session: Session, member: Member) -> list[Say]:
                 {
                     "short": duty.short(case),
                     "category": Key(f"cat.{case.category}"),
-                    "status": Key(f"status.{case.status}"),
+                    "status": Key(casestate.LABELS[case.status]),
                     "urgent": "!" if case.urgent else "",
                 },
             )

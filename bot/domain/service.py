@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +35,7 @@ from bot.domain.engine import (
 from bot.runtime import Hotline
 from flows import reading
 from flows.places import Place
-from storage import assignments, cases, outbox, queries, roster
+from storage import assignments, cases, casestate, queries, roster
 from storage.models import Case, Contact, Conversation, Member, Message, Site
 
 log = logging.getLogger(__name__)
@@ -58,20 +58,16 @@ class Incoming:
     profile_name: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
     replies: list[str]
     duplicate: bool = False
-    jobs: list[tuple[int, datetime]] = field(default_factory=list)
 
 
 def handle(hotline: Hotline, msg: Incoming) -> Result:
     now = hotline.clock()
-    with hotline.db.session() as session:
-        result = _step(session, hotline, msg, now)
-    for outbox_id, run_at in result.jobs:
-        hotline.push(outbox_id, run_at)
-    return result
+    with hotline.work() as session:
+        return _step(session, hotline, msg, now)
 
 
 def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> Result:
@@ -216,10 +212,10 @@ def _reply(
     **links: Any,
 ) -> Result:
     """The reply for the TwiML answer, stored against the inbound it answers (a Twilio retry
-    gets it back), and the jobs this transaction asked for, to push after commit."""
+    gets it back)."""
     reply = i18n.render(says, locale)
     queries.add_outbound(session, body=reply, channel=msg.channel, now=now, reply_to_id=inbound_id, **links)
-    return Result([reply], jobs=[(o.id, o.run_at) for o in outbox.added(session)])
+    return Result([reply])
 
 
 def _save(row: Conversation, conv: Conv, now: datetime) -> None:
@@ -248,7 +244,7 @@ def _status(session: Session, contact: Contact, site: Site, locale: str) -> list
                 {
                     "code": case.code,
                     "category": Key(f"cat.{case.category}"),
-                    "status": Key(f"status.{case.status}"),
+                    "status": Key(casestate.LABELS[case.status]),
                     "date": i18n.local_date(case.created_at, site.timezone, locale),
                 },
             )

@@ -13,6 +13,7 @@ from flask import current_app
 
 from bot.domain import duty
 from bot.jobs import sending
+from bot.runtime import Hotline
 from storage import outbox
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,8 @@ STEPPED: dict[str, Callable[..., None]] = {"send_message": sending.send_message}
 
 
 def run_outbox(outbox_id: int) -> None:
-    hotline = current_app.extensions["hotline"]
-    with hotline.db.session() as session:
+    hotline: Hotline = current_app.extensions["hotline"]
+    with hotline.work() as session:
         job = outbox.peek(session, outbox_id)
     if job is None:
         return
@@ -40,35 +41,22 @@ def run_outbox(outbox_id: int) -> None:
         return
     now = hotline.clock()
     try:
-        with hotline.db.session() as session:
+        with hotline.work() as session:
             row = outbox.claim(session, outbox_id)
             if row is None:
                 return
             HANDLERS[row.job](session, hotline, now, **row.args)
             row.done_at = now
             row.error = None
-            added = [(o.id, o.run_at) for o in outbox.added(session) if o.id != outbox_id]
     except Exception as exc:
-        with hotline.db.session() as session:
+        with hotline.work() as session:
             outbox.record_failure(session, outbox_id, type(exc).__name__)
         raise
-    _push_added(hotline, added)
 
 
-def _push_added(hotline: Any, rows: list[tuple[int, Any]]) -> None:
-    """Jobs a job asked for (messages, deadline checks) go to the queue after its commit."""
-    for outbox_id, run_at in rows:
-        hotline.push(outbox_id, run_at)
-
-
-def sweep(hotline: Any) -> int:
+def sweep(hotline: Hotline) -> int:
     """Push again what never reached the queue or never finished; returns how many."""
-    now = hotline.clock()
-    with hotline.db.session() as session:
-        rows = [(r.id, r.run_at) for r in outbox.due_for_push(session, now)]
-    for outbox_id, run_at in rows:
-        hotline.push(outbox_id, run_at)
-    return len(rows)
+    return hotline.sweep()
 
 
 def sweep_forever(app: Any, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:

@@ -10,14 +10,14 @@ ones are recorded on the message and, for opt-outs and bad numbers, on the recip
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.jobs.transport import Outgoing, SendError
-from bot.runtime import is_on
+from bot.runtime import Hotline, is_on
 from storage import delivery, outbox
 from storage.models import Contact, Member, Message, Outbox, Site
 from storage.queries import queue_message
@@ -29,16 +29,6 @@ WINDOW_ERROR = 63016
 
 class RetryLater(RuntimeError):
     """A transient failure: the job is retried with backoff."""
-
-
-def _lock(session: Session, message_id: int) -> Message | None:
-    stmt = (
-        select(Message)
-        .where(Message.id == message_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(stmt).first()
 
 
 def _sender(site: Site, whatsapp: bool) -> str:
@@ -54,7 +44,7 @@ def _one_line(text: str) -> str:
     return " / ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
-def _plan(session: Session, config: Any, msg: Message, now: datetime) -> Outgoing | str:
+def _plan(session: Session, config: Mapping[str, Any], msg: Message, now: datetime) -> Outgoing | str:
     """What to hand to the transport, or why nothing may be sent."""
     site = session.get_one(Site, msg.site_id)
     if msg.member_id is not None:
@@ -89,18 +79,18 @@ def _plan(session: Session, config: Any, msg: Message, now: datetime) -> Outgoin
     )
 
 
-def _sms_fallback(config: Any, msg: Message) -> bool:
+def _sms_fallback(config: Mapping[str, Any], msg: Message) -> bool:
     """SMS only for members: a resident chose WhatsApp, and an SMS on a shared phone shows more."""
     return is_on(config.get("HOTLINE_SMS_FALLBACK")) and msg.member_id is not None and msg.contact_id is None
 
 
-def send_message(hotline: Any, outbox_id: int, message_id: int) -> None:
+def send_message(hotline: Hotline, outbox_id: int, message_id: int) -> None:
     now = hotline.clock()
-    with hotline.db.session() as session:
+    with hotline.work() as session:
         row = outbox.claim(session, outbox_id)
         if row is None:
             return
-        msg = _lock(session, message_id)
+        msg = delivery.lock_message(session, message_id)
         if msg is None or msg.status != "pending":  # sent, or claimed by a run that died: never twice
             row.done_at = now
             return
@@ -116,8 +106,8 @@ def send_message(hotline: Any, outbox_id: int, message_id: int) -> None:
     except SendError as exc:
         _failed(hotline, outbox_id, message_id, exc)
         return
-    with hotline.db.session() as session:
-        msg = _lock(session, message_id)  # a status callback may be writing it right now
+    with hotline.work() as session:
+        msg = delivery.lock_message(session, message_id)  # a status callback may be writing it right now
         assert msg is not None
         msg.provider_sid = msg.provider_sid or provider_sid
         if delivery.STATUS_RANK.get(msg.status, 0) < delivery.STATUS_RANK["accepted"]:
@@ -127,10 +117,10 @@ def send_message(hotline: Any, outbox_id: int, message_id: int) -> None:
     log.info("message %s handed to the transport", message_id)
 
 
-def _failed(hotline: Any, outbox_id: int, message_id: int, exc: SendError) -> None:
+def _failed(hotline: Hotline, outbox_id: int, message_id: int, exc: SendError) -> None:
     now = hotline.clock()
-    with hotline.db.session() as session:
-        msg = _lock(session, message_id)
+    with hotline.work() as session:
+        msg = delivery.lock_message(session, message_id)
         assert msg is not None
         row = session.get_one(Outbox, outbox_id)
         row.error = f"{exc.kind} {exc.code or exc.http_status or ''}".strip()
@@ -143,21 +133,18 @@ def _failed(hotline: Any, outbox_id: int, message_id: int, exc: SendError) -> No
                 delivery.mark_unreachable(session, msg, exc.kind)
             elif exc.kind == "window":
                 outbox.add_job(session, "send_fallback", {"message_id": msg.id}, now)
-        jobs = [(o.id, o.run_at) for o in outbox.added(session)]
-    for job_id, run_at in jobs:
-        hotline.push(job_id, run_at)
     log.warning("message %s not sent: %s %s", message_id, exc.kind, exc.code or exc.http_status or "")
     if exc.retryable:
         raise RetryLater(exc.kind)
 
 
-def send_fallback(session: Session, hotline: Any, now: datetime, message_id: int) -> None:
+def send_fallback(session: Session, hotline: Hotline, now: datetime, message_id: int) -> None:
     """A WhatsApp message refused outside the 24-hour window (63016, said at once or in a status
     callback): again as the approved template, or by SMS to a member, once."""
     msg = session.get(Message, message_id)
     if msg is None or not (msg.address or "").startswith("whatsapp:"):
         return
-    if session.scalars(select(Message.id).where(Message.reply_to_id == msg.id)).first():
+    if delivery.fell_back(session, msg.id):
         return  # already fell back (a callback repeated)
     config = hotline.config
     links = {

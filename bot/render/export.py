@@ -42,8 +42,9 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 
 from bot.render.redact import pseudonym, redact
+from storage import audit
 from storage.db import Database
-from storage.models import AuditLog, User
+from storage.models import User
 from storage.transcripts import CaseRow, Filters, MessageRow, cases, messages, snapshot
 
 FORMATS = ("csv", "jsonl", "xlsx")
@@ -336,17 +337,11 @@ def _audit_start(db: Database, actor: str, filters: Filters, fmt: str, include_c
         "cases": None,
         "complete": False,
     }
-    with db.session() as session:
-        row = AuditLog(actor=actor[:64], action="export", details=details)
-        session.add(row)
-        session.flush()
-        return row.id
+    return audit.begin(db, actor, "export", **details)
 
 
 def _audit_end(db: Database, audit_id: int, counts: Counts, complete: bool) -> None:
-    with db.session() as session:
-        row = session.get_one(AuditLog, audit_id)
-        row.details = {**row.details, "rows": counts.messages, "cases": counts.cases, "complete": complete}
+    audit.finish(db, audit_id, rows=counts.messages, cases=counts.cases, complete=complete)
 
 
 # --------------------------------------------------------------------------- entry points

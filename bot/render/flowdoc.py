@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import i18n
+from bot.render import catalogs
 from flows import CATEGORIES, FLOWS, START, reading
 from flows.model import DONE, Flow, PlacePick
 
@@ -55,8 +56,8 @@ def check_flows() -> list[str]:
                     problems.append(f"{flow.name}.{step.name}: leads to unknown step {dest!r}")
         problems += [f"{flow.name}.{name}: unreachable" for name in unreachable(flow)]
     for locale in i18n.LOCALES:
-        problems += [f"{locale}: no translation for {key!r}" for key in i18n.missing(locale)]
-        for key in i18n.all_keys():
+        problems += [f"{locale}: no translation for {key!r}" for key in catalogs.missing(locale)]
+        for key in catalogs.all_keys():
             text = i18n.translations(locale).gettext(key)
             if not reading.gsm7(text):
                 problems.append(f"{locale}: {key!r} is not GSM-7 (SMS would cost 70-char parts)")

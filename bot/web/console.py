@@ -30,6 +30,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from sqlalchemy.orm import Session
 
 from bot.domain import duty, i18n
 from bot.domain.members import institution
@@ -37,16 +38,15 @@ from bot.render import export as exporter
 from bot.render import redact, report
 from flows import CATEGORIES
 from flows.members import INSTITUTIONS
-from storage import casebook, delivery, outbox, roster
+from storage import audit, casebook, casestate, delivery, roster
 from storage import users as accounts
 from storage.figures import monthly
-from storage.models import AuditLog, Contact, Member
+from storage.models import Contact, Member
 from storage.transcripts import Filters
 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
-STATUSES = ("new", "offered", "accepted", "referred", "closed", "cancelled")
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -89,7 +89,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if _now().timestamp() - started > SESSION_HOURS * 3600:  # absolute, however active
             session.pop("uid", None)
         uid = session.get("uid")
-        with _hotline().db.session() as s:
+        with _hotline().work() as s:
             user = accounts.get(s, uid) if uid else None
             if user is None:  # never logged in, or disabled since: the session ends
                 session.pop("uid", None)
@@ -102,8 +102,8 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _audit_row(action: str, **details: Any) -> AuditLog:
-    return AuditLog(actor=f"user:{g.user.username}", action=action, details=details, created_at=_now())
+def _audit(s: Session, action: str, **details: Any) -> None:
+    audit.record(s, f"user:{g.user.username}", action, _now(), **details)
 
 
 def _now() -> datetime:
@@ -124,7 +124,7 @@ def login() -> Any:
         return render_template("console/login.html")
     username = _arg("username")
     password = request.form.get("password", "")[:256]
-    with _hotline().db.session() as s:
+    with _hotline().work() as s:
         if accounts.throttled(s, username, _client_ip(), _now()):
             flash(t("console.login.throttled"), "error")
             return render_template("console/login.html"), 429
@@ -206,7 +206,7 @@ def cases() -> Any:
         end=_arg_date("to"),
         page=_arg_int("page") or 1,
     )
-    with _hotline().db.session() as s:
+    with _hotline().work() as s:
         rows, total = casebook.list_cases(s, g.site_ids, query)
         areas = casebook.site_areas(s, g.site_ids)
         pages = max(1, -(-total // casebook.PER_PAGE))
@@ -218,7 +218,7 @@ def cases() -> Any:
             pages=pages,
             areas=areas,
             categories=[f.name for f in CATEGORIES],
-            statuses=STATUSES,
+            statuses=casestate.STATES,
         )
 
 
@@ -233,7 +233,7 @@ def _case_or_404(s: Any, code: str) -> Any:
 @login_required
 def case(code: str) -> Any:
     secret = current_app.config["SECRET_KEY"]
-    with _hotline().db.session() as s:
+    with _hotline().work() as s:
         item = _case_or_404(s, code)
         messages = casebook.transcript(s, item.id)
         events = casebook.timeline(s, item.id)
@@ -278,7 +278,7 @@ def case(code: str) -> Any:
             institutions=list(INSTITUTIONS),
             tz=item.site.timezone,
         )
-        s.add(_audit_row("view_case", case=item.code))  # in the same transaction as the read
+        _audit(s, "view_case", case=item.code)  # in the same transaction as the read
     return page
 
 
@@ -308,14 +308,14 @@ def _hide(key: str, value: Any, names: tuple[str, ...]) -> Any:
 
 
 def _act(code: str, action: Callable[[Any, Any], str | None]) -> Any:
-    """Run one case action in one transaction, push its jobs after commit, back to the case."""
-    hotline = _hotline()
-    with hotline.db.session() as s:
-        item = _case_or_404(s, code)
-        problem = action(s, item)
-        jobs = [(o.id, o.run_at) for o in outbox.added(s)]
-    for outbox_id, run_at in jobs:
-        hotline.push(outbox_id, run_at)
+    """Run one case action in one unit of work, then back to the case. A move the case's status
+    does not allow (closing a closed case, from a stale page) changes nothing and says why."""
+    try:
+        with _hotline().work() as s:
+            item = _case_or_404(s, code)
+            problem = action(s, item)
+    except casestate.IllegalMove:
+        problem = t("console.error.closed")
     flash(problem or t("console.saved"), "error" if problem else "ok")
     return redirect(url_for("console.case", code=code))
 
@@ -347,8 +347,6 @@ def refer(code: str) -> Any:
     def action(s: Any, item: Any) -> str | None:
         if org is None:
             return t("console.error.institution")
-        if item.status not in ("new", "offered", "accepted", "referred"):
-            return t("console.error.closed")
         duty.refer(s, item, _now(), *_actor(), org, text)
         return None
 
@@ -361,9 +359,22 @@ def close(code: str) -> Any:
     text = request.form.get("note", "").strip()[:2000]
 
     def action(s: Any, item: Any) -> str | None:
-        if item.status not in ("new", "offered", "accepted", "referred"):
-            return t("console.error.closed")
         duty.close(s, item, _now(), *_actor(), text)
+        return None
+
+    return _act(code, action)
+
+
+@bp.post("/cases/<code>/cancel")
+@login_required
+def cancel(code: str) -> Any:
+    """Withdraw a report that needs no handling (a duplicate, a test, spam); the reason is kept."""
+    text = _arg("note", 2000).strip()
+
+    def action(s: Any, item: Any) -> str | None:
+        if not text:
+            return t("console.error.reason")
+        duty.cancel(s, item, _now(), *_actor(), text)
         return None
 
     return _act(code, action)
@@ -378,8 +389,6 @@ def reassign(code: str) -> Any:
         member = s.get(Member, number) if (number := _int(member_id)) is not None else None
         if member is None or member.site_id != item.site_id or not member.active:
             return t("console.error.member")
-        if item.status not in ("new", "offered", "accepted", "referred"):
-            return t("console.error.closed")
         duty.reassign(s, _hotline(), item, member, _now(), f"user:{g.user.username}")
         return None
 
@@ -393,7 +402,7 @@ def reassign(code: str) -> Any:
 @login_required
 def members() -> Any:
     now = _now()
-    with _hotline().db.session() as s:
+    with _hotline().work() as s:
         people = casebook.site_members(s, g.site_ids)
         on = {m.id for site in g.sites for m in roster.on_duty(s, site, now)}
         return render_template("console/members.html", people=people, on=on)
@@ -402,7 +411,7 @@ def members() -> Any:
 @bp.get("/problems")
 @login_required
 def problems() -> Any:
-    with _hotline().db.session() as s:
+    with _hotline().work() as s:
         found = [delivery.delivery_problems(s, site_id) for site_id in g.site_ids]
         failed = [m for p in found for m in p.messages]
         unreachable = [m for p in found for m in p.members]
@@ -422,14 +431,14 @@ def problems() -> Any:
 @bp.route("/export", methods=["GET", "POST"])
 @login_required
 def export() -> Any:
-    with _hotline().db.session() as s:
+    with _hotline().work() as s:
         areas = casebook.site_areas(s, g.site_ids)
     if request.method == "GET":
         return render_template(
             "console/export.html",
             areas=areas,
             categories=[f.name for f in CATEGORIES],
-            statuses=STATUSES,
+            statuses=casestate.STATES,
             formats=FORMATS,
         )
     form = request.form
@@ -495,10 +504,10 @@ def figures() -> Any:
         abort(404)
     month = _month_arg()
     fmt = request.args.get("format", "")
-    with _hotline().db.session() as s:
+    with _hotline().work() as s:
         fig = monthly(s, prefix, month)
         if fmt in ("csv", "xlsx"):
-            s.add(_audit_row("report", site=prefix, month=month.isoformat()[:7], format=fmt))
+            _audit(s, "report", site=prefix, month=month.isoformat()[:7], format=fmt)
     locale = session.get("locale", "id")
     if fmt in ("csv", "xlsx"):
         return _figures_download(fig, fmt, locale, f"monev-{prefix}-{month:%Y-%m}.{fmt}")

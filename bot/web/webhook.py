@@ -142,15 +142,12 @@ def parse_status(form: Mapping[str, str], args: Mapping[str, str]) -> StatusRepo
 def record_delivery(hotline: Hotline, report: StatusReport) -> delivery.StatusChange | None:
     """One transaction: the new status, and what a fresh failure calls for; jobs pushed after."""
     now = hotline.clock()
-    with hotline.db.session() as session:
+    with hotline.work() as session:
         change = delivery.apply_status(
             session, report.sid, report.status, report.error_code, now, report.message_id
         )
         if change is not None and change.changed and report.status in delivery.FAILED:
             _after_failure(session, change.message, report.error_code, now)
-        jobs = [(row.id, row.run_at) for row in outbox.added(session)]
-    for outbox_id, run_at in jobs:
-        hotline.push(outbox_id, run_at)
     return change
 
 
