@@ -4,12 +4,12 @@ timeline, and the site's members. Every query takes the sites the viewer may see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from storage import sitetime
 from storage.models import Area, Case, CaseEvent, Member, Message, Site
 
 PER_PAGE = 25
@@ -28,10 +28,6 @@ class CaseQuery:
     page: int = 1
 
 
-def _local_bound(day: date, site_tz: str) -> datetime:
-    return datetime.combine(day, time.min, ZoneInfo(site_tz))
-
-
 def list_cases(session: Session, site_ids: list[int], q: CaseQuery) -> tuple[list[Case], int]:
     """One page of cases, newest first, and how many match in all."""
     stmt = select(Case).where(Case.site_id.in_(site_ids))
@@ -47,10 +43,10 @@ def list_cases(session: Session, site_ids: list[int], q: CaseQuery) -> tuple[lis
         stmt = stmt.where(Case.urgent.is_(q.urgent))
     if q.code.strip():
         stmt = stmt.where(Case.code.ilike(f"%{q.code.strip()[:16]}%"))
-    if q.start:  # the shipped sites share WITA; bounds use it (UTC+8) for every site
-        stmt = stmt.where(Case.created_at >= _local_bound(q.start, "Asia/Makassar"))
-    if q.end:
-        stmt = stmt.where(Case.created_at < _local_bound(q.end + timedelta(days=1), "Asia/Makassar"))
+    if q.start or q.end:  # each site's own days: a WIB site's midnight is an hour after WITA's
+        sites = session.execute(select(Site.id, Site.timezone).where(Site.id.in_(site_ids)))
+        zones = [(site_id, tz) for site_id, tz in sites]
+        stmt = stmt.where(sitetime.within_days(Case.site_id, Case.created_at, zones, q.start, q.end))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = (
         stmt.options(joinedload(Case.area), joinedload(Case.site), joinedload(Case.member))

@@ -11,15 +11,15 @@ Works on SQLite and PostgreSQL, and on purged cases too: nothing here reads pers
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, func, select
+from sqlalchemy import ColumnElement, Float, Select, and_, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from storage import sitetime
 from storage.models import Area, Assignment, Case, CaseEvent, Site
 
 STATUSES = ("new", "offered", "accepted", "referred", "closed", "cancelled")
@@ -76,14 +76,6 @@ def _minutes_postgresql(element: minutes_between, compiler: Any, **kw: Any) -> s
     return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 60.0)"
 
 
-def month_bounds(month: date, tz: str) -> tuple[datetime, datetime]:
-    """The month in the site's calendar, as a half-open UTC range [start, end)."""
-    zone = ZoneInfo(tz)
-    start = datetime(month.year, month.month, 1, tzinfo=zone)
-    after = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone)
-    return start.astimezone(UTC), after.astimezone(UTC)
-
-
 def percentile(values: list[float], q: float) -> float | None:
     """Linear interpolation between closest ranks (numpy's default, Excel's PERCENTILE.INC)."""
     if not values:
@@ -100,61 +92,19 @@ def _most_first(rows: Any) -> dict[str, int]:
 
 
 def monthly(session: Session, site_prefix: str, month: date) -> Figures:
+    """The figures of the cases a site received in `month` (any day of it); UnknownSite if no
+    site has this prefix."""
     site = session.scalars(select(Site).where(Site.prefix == site_prefix.upper())).one_or_none()
     if site is None:
         raise UnknownSite(site_prefix)
     month = month.replace(day=1)
-    start, end = month_bounds(month, site.timezone)
+    start, end = sitetime.month_bounds(month, site.timezone)
     in_month = and_(Case.site_id == site.id, Case.created_at >= start, Case.created_at < end)
     cohort = select(Case.id).where(in_month)
-
-    def grouped(column: Any, *joins: Any) -> list[Any]:
-        stmt = select(column, func.count(Case.id)).select_from(Case)
-        for target, on in joins:
-            stmt = stmt.outerjoin(target, on)
-        return list(session.execute(stmt.where(in_month).group_by(column)))
-
-    by_category = _most_first(grouped(Case.category))
-    by_area = _most_first(
-        (name if name is not None else UNKNOWN_AREA, n)
-        for name, n in grouped(Area.name, (Area, Area.id == Case.area_id))
-    )
-    urgency = {bool(urgent): n for urgent, n in grouped(Case.urgent)}
-    by_urgency = {"urgent": urgency.get(True, 0), "normal": urgency.get(False, 0)}
-    statuses = dict(grouped(Case.status))
-    by_status = {s: statuses.pop(s) for s in STATUSES if s in statuses} | _most_first(statuses.items())
+    by_status = _by_status(session, in_month)
     total = sum(by_status.values())
-
-    waits = [
-        float(m)
-        for m in session.scalars(
-            select(minutes_between(Case.created_at, Case.accepted_at)).where(
-                in_month, Case.accepted_at.is_not(None)
-            )
-        )
-    ]
-    institution = CaseEvent.data["to"].as_string()
-    referrals = _most_first(
-        (to, n)
-        for to, n in session.execute(
-            select(institution, func.count(CaseEvent.case_id.distinct()))
-            .where(CaseEvent.kind == "referred", CaseEvent.case_id.in_(cohort))
-            .group_by(institution)
-        )
-        if to
-    )
-    offer_rows = dict(
-        session.execute(
-            select(Assignment.status, func.count(Assignment.id))
-            .where(Assignment.case_id.in_(cohort))
-            .group_by(Assignment.status)
-        ).all()
-    )
-    unanswered = session.scalar(
-        select(func.count(CaseEvent.case_id.distinct())).where(
-            CaseEvent.kind == "unanswered", CaseEvent.case_id.in_(cohort)
-        )
-    )
+    waits = _acceptance_minutes(session, in_month)
+    offers = _offers_by_status(session, cohort)
     closed = by_status.get("closed", 0)
     return Figures(
         site=site.prefix,
@@ -162,20 +112,85 @@ def monthly(session: Session, site_prefix: str, month: date) -> Figures:
         timezone=site.timezone,
         month=month,
         total=total,
-        by_category=by_category,
-        by_area=by_area,
-        by_urgency=by_urgency,
+        by_category=_most_first(_grouped(session, in_month, Case.category)),
+        by_area=_by_area(session, in_month),
+        by_urgency=_by_urgency(session, in_month),
         by_status=by_status,
         accepted=len(waits),
         acceptance_median_minutes=_round(percentile(waits, 0.5)),
         acceptance_p90_minutes=_round(percentile(waits, 0.9)),
         closed=closed,
         share_closed=closed / total if total else 0.0,
-        referrals=referrals,
-        offers=sum(offer_rows.values()),
-        offers_expired=offer_rows.get("expired", 0),
-        cases_unanswered=unanswered or 0,
+        referrals=_referrals(session, cohort),
+        offers=sum(offers.values()),
+        offers_expired=offers.get("expired", 0),
+        cases_unanswered=_unanswered(session, cohort),
     )
+
+
+def _grouped(session: Session, in_month: ColumnElement[bool], column: Any, *joins: Any) -> list[Any]:
+    """(value of column, cases) for the month's cases; joins are (target, on) outer joins."""
+    stmt = select(column, func.count(Case.id)).select_from(Case)
+    for target, on in joins:
+        stmt = stmt.outerjoin(target, on)
+    return list(session.execute(stmt.where(in_month).group_by(column)))
+
+
+def _by_area(session: Session, in_month: ColumnElement[bool]) -> dict[str, int]:
+    # Outer join: a case whose area was never recognised still counts, under UNKNOWN_AREA.
+    rows = _grouped(session, in_month, Area.name, (Area, Area.id == Case.area_id))
+    return _most_first((name if name is not None else UNKNOWN_AREA, n) for name, n in rows)
+
+
+def _by_urgency(session: Session, in_month: ColumnElement[bool]) -> dict[str, int]:
+    urgency = {bool(urgent): n for urgent, n in _grouped(session, in_month, Case.urgent)}
+    return {"urgent": urgency.get(True, 0), "normal": urgency.get(False, 0)}
+
+
+def _by_status(session: Session, in_month: ColumnElement[bool]) -> dict[str, int]:
+    # Known statuses in their workflow order, then any other (a newer status) most first.
+    statuses = dict(_grouped(session, in_month, Case.status))
+    return {s: statuses.pop(s) for s in STATUSES if s in statuses} | _most_first(statuses.items())
+
+
+def _acceptance_minutes(session: Session, in_month: ColumnElement[bool]) -> list[float]:
+    """Minutes from submission to acceptance of each accepted case: the one column that comes
+    back to Python, since percentiles are not portable SQL."""
+    stmt = select(minutes_between(Case.created_at, Case.accepted_at)).where(
+        in_month, Case.accepted_at.is_not(None)
+    )
+    return [float(m) for m in session.scalars(stmt)]
+
+
+def _referrals(session: Session, cohort: Select[Any]) -> dict[str, int]:
+    """Institution -> cases referred there; a case referred twice to one place counts once."""
+    institution = CaseEvent.data["to"].as_string()
+    rows = session.execute(
+        select(institution, func.count(CaseEvent.case_id.distinct()))
+        .where(CaseEvent.kind == "referred", CaseEvent.case_id.in_(cohort))
+        .group_by(institution)
+    )
+    return _most_first((to, n) for to, n in rows if to)
+
+
+def _offers_by_status(session: Session, cohort: Select[Any]) -> dict[str, int]:
+    """Offers made for the month's cases, by their status (expired: nobody answered in time)."""
+    return dict(
+        session.execute(
+            select(Assignment.status, func.count(Assignment.id))
+            .where(Assignment.case_id.in_(cohort))
+            .group_by(Assignment.status)
+        ).all()
+    )
+
+
+def _unanswered(session: Session, cohort: Select[Any]) -> int:
+    count = session.scalar(
+        select(func.count(CaseEvent.case_id.distinct())).where(
+            CaseEvent.kind == "unanswered", CaseEvent.case_id.in_(cohort)
+        )
+    )
+    return count or 0
 
 
 def _round(value: float | None) -> float | None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from sitefiles.members import MemberSpec
 from sitefiles.sites import WHATSAPP, fold_name, normalise_number
+from storage import sitetime
 from storage.models import Area, Member, Shift, Site
 
 ROLE_ORDER = {"koordinator": 0, "ketua": 1, "pendamping": 2}
@@ -41,9 +41,7 @@ def covers(weekday: int | None, start: int, end: int, local: datetime) -> bool:
 
 def site_time(site: Site, at: datetime) -> datetime:
     """`at` (aware, any zone) as the site's local time."""
-    if at.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware one (the server runs in UTC)")
-    return at.astimezone(ZoneInfo(site.timezone))
+    return sitetime.local(at, site.timezone)
 
 
 def is_on_duty(member: Member, local: datetime) -> bool:

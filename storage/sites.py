@@ -52,3 +52,8 @@ def has_sites(session: Session) -> bool:
 
 def all_sites(session: Session) -> list[Site]:
     return list(session.scalars(select(Site).order_by(Site.position, Site.id)))
+
+
+def prefixes(session: Session) -> list[str]:
+    """Every site's prefix, in the order of the sites file."""
+    return list(session.scalars(select(Site.prefix).order_by(Site.position, Site.id)))

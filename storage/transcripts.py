@@ -13,15 +13,15 @@ import itertools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, and_, create_engine, event, false, func, null, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, create_engine, event, func, null, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from storage import sitetime
 from storage.assignments import read_code
 from storage.casestate import STATES
 from storage.db import Database
@@ -199,18 +199,8 @@ def _scope(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
         sites = select(Site.id, Site.timezone)
         if filters.sites:
             sites = sites.where(Site.prefix.in_(filters.sites))
-        per_site = []
-        for site_id, tz in session.execute(sites):
-            zone = ZoneInfo(tz)
-            bounds = [Case.site_id == site_id]
-            if filters.start:
-                bounds.append(Case.created_at >= datetime.combine(filters.start, time(), zone))
-            if filters.end:
-                bounds.append(
-                    Case.created_at < datetime.combine(filters.end + timedelta(days=1), time(), zone)
-                )
-            per_site.append(and_(*bounds))
-        where.append(or_(*per_site) if per_site else false())
+        zones = [(site_id, tz) for site_id, tz in session.execute(sites)]
+        where.append(sitetime.within_days(Case.site_id, Case.created_at, zones, filters.start, filters.end))
     return where
 
 

@@ -63,6 +63,11 @@ def all_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
+def by_username(session: Session, name: str) -> User | None:
+    """The account with this name, active or not (names are stored stripped and lower case)."""
+    return session.scalars(select(User).where(User.username == name.strip().lower())).first()
+
+
 def set_active(session: Session, username: str, active: bool) -> bool:
     user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
     if user is None:

@@ -171,8 +171,25 @@ def test_sms_segments_and_gsm7() -> None:
     assert r.sms_segments("🙏" * 36) == 2
 
 
-def test_long_and_odd_input_is_read_without_error() -> None:
-    for text in ("1" * 10_000, "ya " * 3_000, "\x00\x1b🙏" * 2_000, "'; DROP TABLE x; --"):
-        r.read_choice(text, KIND), r.read_choices(text, KIND), r.read_yes_no(text)
-        r.read_age(text), r.global_word(text), r.contains_phrase(text, ["kdrt"])
+@pytest.mark.parametrize(
+    ("text", "yes_no"),
+    [
+        ("1" * 10_000, True),  # repeated letters are squeezed ("iyaaa"): "1", as in "1 Ya / 2 Tidak"
+        ("ya " * 3_000, True),
+        ("\x00\x1b🙏" * 2_000, None),
+        ("'; DROP TABLE x; --", None),
+    ],
+    ids=["digits", "yes-repeated", "controls-emoji", "sql"],
+)
+def test_long_and_odd_input_is_read_without_error(text: str, yes_no: bool | None) -> None:
+    # No option, age, command or phrase in any of them: each reader says "not understood".
+    assert r.read_choice(text, KIND) is None
+    assert r.read_choices(text, KIND) is None
+    assert r.read_yes_no(text) is yes_no
+    assert r.read_age(text) is None
+    assert r.global_word(text) is None
+    assert r.contains_phrase(text, ["kdrt"]) is False
+
+
+def test_clean_drops_control_characters_but_keeps_newlines() -> None:
     assert r.clean("a\x00b\x07c\n d ") == "abc\n d"

@@ -6,19 +6,23 @@ import getpass
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
+from typing import IO
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from bot.cli.common import ensure_ready, fail
-from bot.render.export import FORMATS, ExportRefused, authorize, export_counts, pseudonym_secret
+from bot.render.export import FORMATS, Counts, ExportRefused, authorize, export_counts, pseudonym_secret
+from bot.runtime import Hotline
 from flows import CATEGORIES
-from storage.models import Site, User
+from storage.sites import prefixes
 from storage.transcripts import STATUSES, Filters
+from storage.users import by_username
 
 _DAY = click.DateTime(["%Y-%m-%d"])
 
@@ -71,7 +75,27 @@ def export(
     Without --as you export as the operator at this shell (everything is allowed: you have the
     database). With --as, a coordinator only gets their own sites, and residents' contacts only
     if their account is granted them. Every export is written to the audit log."""
-    ensure_ready()
+    hotline = ensure_ready()
+    fmt = _format(fmt, out)
+    filters = _filters(start, end, sites, areas, categories, statuses, codes)
+    filters = _authorized(hotline, filters, username, include_contacts)
+    actor = f"user:{username}" if username is not None else f"shell:{_shell_user()}"
+    write = partial(
+        export_counts,
+        hotline.db,
+        filters,
+        fmt,
+        actor=actor,
+        include_contacts=include_contacts,
+        secret=_secret(include_contacts),
+    )
+    counts, target = _write(out, write)
+    click.echo(f"{counts.messages} messages, {counts.cases} cases -> {target}", err=True)
+
+
+def _format(fmt: str | None, out: str) -> str:
+    """The format asked for, else --out's suffix, else csv; refused before any work if it cannot
+    be written where asked."""
     if fmt is None:
         suffix = Path(out).suffix.lower().lstrip(".")
         fmt = suffix if suffix in FORMATS else "csv"
@@ -79,6 +103,20 @@ def export(
         fail("XLSX is binary: give --out FILE or redirect standard output")
     if out != "-" and not Path(out).parent.is_dir():
         raise click.BadParameter(f"no folder {Path(out).parent}", param_hint="--out")
+    return fmt
+
+
+def _filters(
+    start: datetime | None,
+    end: datetime | None,
+    sites: tuple[str, ...],
+    areas: tuple[str, ...],
+    categories: tuple[str, ...],
+    statuses: tuple[str, ...],
+    codes: tuple[str, ...],
+) -> Filters:
+    """The options as Filters; a category or status that does not exist is a usage error, not an
+    empty export."""
     known_categories = {f.name for f in CATEGORIES}
     for value in categories:
         if value.lower() not in known_categories:
@@ -88,7 +126,7 @@ def export(
         if value.lower() not in STATUSES:
             raise click.BadParameter(f"{value!r}: one of {', '.join(STATUSES)}", param_hint="--status")
     try:
-        filters = Filters(
+        return Filters(
             start=_day(start),
             end=_day(end),
             sites=sites,
@@ -100,25 +138,32 @@ def export(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
-    hotline = current_app.extensions["hotline"]
-    with hotline.db.session() as session:
-        prefixes = set(session.scalars(select(Site.prefix)))
-        unknown = [s for s in filters.sites if s not in prefixes]
+
+def _authorized(
+    hotline: Hotline, filters: Filters, username: str | None, include_contacts: bool
+) -> Filters:
+    """The filters narrowed to what the --as account may export; exits with the reason if it may
+    not. An unknown site is refused rather than silently exporting nothing."""
+    with hotline.work() as session:
+        known = set(prefixes(session))
+        unknown = [s for s in filters.sites if s not in known]
         if unknown:
             raise click.BadParameter(
-                f"no site {', '.join(unknown)} (sites: {', '.join(sorted(prefixes))})", param_hint="--site"
+                f"no site {', '.join(unknown)} (sites: {', '.join(sorted(known))})", param_hint="--site"
             )
         user = None
         if username is not None:
-            user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+            user = by_username(session, username)
             if user is None:
                 fail(f"no console account {username!r}")
         try:
-            filters = authorize(user, filters, include_contacts)
+            return authorize(user, filters, include_contacts)
         except ExportRefused as exc:
             fail(str(exc))
-    actor = f"user:{username}" if username is not None else f"shell:{_shell_user()}"
 
+
+def _secret(include_contacts: bool) -> str:
+    """The key for residents' pseudonyms, with a warning when it is the public fallback."""
     secret, configured = pseudonym_secret(current_app.config)
     if not configured and not include_contacts:
         click.echo(
@@ -127,22 +172,24 @@ def export(
             "pseudonyms that stay the same across exports and cannot be worked out.",
             err=True,
         )
-    options = {"actor": actor, "include_contacts": include_contacts, "secret": secret}
+    return secret
+
+
+def _write(out: str, write: Callable[[IO[bytes]], Counts]) -> tuple[Counts, str]:
+    """Run `write` into standard output or the file `out`; what it wrote and where."""
     if out == "-":
-        counts = export_counts(hotline.db, filters, fmt, sys.stdout.buffer, **options)
+        counts = write(sys.stdout.buffer)
         sys.stdout.buffer.flush()
-        target = "standard output"
-    else:
-        # Written beside the target and renamed when complete: no half file under its name; the
-        # temporary file is only readable by this user, and so is the export.
-        path = Path(out)
-        handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)  # noqa: SIM115
-        try:
-            with handle:
-                counts = export_counts(hotline.db, filters, fmt, handle, **options)
-            os.replace(handle.name, path)
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
-        target = str(path)
-    click.echo(f"{counts.messages} messages, {counts.cases} cases -> {target}", err=True)
+        return counts, "standard output"
+    # Written beside the target and renamed when complete: no half file under its name; the
+    # temporary file is only readable by this user, and so is the export.
+    path = Path(out)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)  # noqa: SIM115
+    try:
+        with handle:
+            counts = write(handle)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return counts, str(path)

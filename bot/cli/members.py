@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
 
 from bot.cli.common import current_hotline, ensure_ready
 from sitefiles.members import DAY_ABBR, MembersFileError, format_shifts, read_members
+from storage import sitetime
 from storage.models import Member
 from storage.roster import is_on_duty, known_sites, list_members, load_members, set_active, site_time
 
@@ -76,7 +76,7 @@ def members_list(prefix: str | None, area: str | None, on_duty: bool, at: dateti
 def _print_site(group: list[Member], at: datetime | None, only_on_duty: bool) -> None:
     site = group[0].site
     # --at is the site's wall clock; without it, now.
-    local = at.replace(tzinfo=ZoneInfo(site.timezone)) if at else site_time(site, datetime.now(UTC))
+    local = at.replace(tzinfo=sitetime.zone(site.timezone)) if at else site_time(site, datetime.now(UTC))
     day = DAY_ABBR[local.weekday()]
     click.echo(f"{site.prefix}  {site.name}  at {day} {local:%Y-%m-%d %H:%M} {local.tzname()}")
     rows = [(is_on_duty(m, local), m) for m in group]

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from bot.cli.common import ensure_ready, fail
 from bot.render import report as render
 from storage.figures import Figures, UnknownSite, monthly
-from storage.models import Site
+from storage.sites import prefixes
 
 FORMATS = ("csv", "xlsx", "html")
 
@@ -52,11 +51,11 @@ def report(month: str, prefix: str, fmt: str | None, out: str | None, locale: st
     if fmt == "xlsx" and not out:
         fail("--format xlsx needs --out FILE.xlsx")
     hotline = ensure_ready()
-    with hotline.db.session() as session:
+    with hotline.work() as session:
         try:
             fig = monthly(session, prefix, first)
         except UnknownSite:
-            known = ", ".join(session.scalars(select(Site.prefix).order_by(Site.position, Site.id)))
+            known = ", ".join(prefixes(session))
             fail(f"unknown site {prefix!r}; the sites are: {known or '(none loaded)'}")
     try:
         _write(fig, fmt, out, locale)

@@ -12,7 +12,6 @@ from datetime import datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
@@ -20,6 +19,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from bot.domain.engine import Key, Say
+from storage import sitetime
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 LOCALES = ("id", "en")
@@ -62,12 +62,12 @@ def render(says: Iterable[Say], locale: str) -> str:
 
 
 def local_date(moment: datetime, tz: str, locale: str) -> str:
-    return format_date(moment.astimezone(ZoneInfo(tz)), "d MMM yyyy", locale=locale)
+    return format_date(sitetime.local(moment, tz), "d MMM yyyy", locale=locale)
 
 
 def local_time(moment: datetime, tz: str, locale: str) -> str:
-    return format_time(moment.astimezone(ZoneInfo(tz)), "HH:mm", locale=locale)
+    return format_time(sitetime.local(moment, tz), "HH:mm", locale=locale)
 
 
 def local_datetime(moment: datetime, tz: str, locale: str) -> str:
-    return format_datetime(moment.astimezone(ZoneInfo(tz)), "d MMM yyyy HH:mm", locale=locale)
+    return format_datetime(sitetime.local(moment, tz), "d MMM yyyy HH:mm", locale=locale)

@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import IO, Any, BinaryIO
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -42,7 +41,7 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 
 from bot.render.redact import pseudonym, redact
-from storage import audit
+from storage import audit, sitetime
 from storage.db import Database
 from storage.models import User
 from storage.transcripts import CaseRow, Filters, MessageRow, cases, messages, snapshot
@@ -126,13 +125,8 @@ def authorize(user: User | None, filters: Filters, include_contacts: bool) -> Fi
 # --------------------------------------------------------------------------- rows
 
 
-@lru_cache(maxsize=64)
-def _zone(tz: str) -> ZoneInfo:
-    return ZoneInfo(tz)
-
-
 def _local(moment: datetime | None, tz: str) -> str | None:
-    return moment.astimezone(_zone(tz)).isoformat(timespec="seconds") if moment else None
+    return sitetime.local(moment, tz).isoformat(timespec="seconds") if moment else None
 
 
 class _Present:

@@ -51,8 +51,7 @@ def _whole(body: str) -> re.Pattern[str]:
     return re.compile(rf"(?=[\d+(])(?<![\d+])(?:{body})(?!\d)")
 
 
-_NIK_RE, _PHONE_RE, _LONG_RE = _whole(_NIK), _whole(_PHONE), _whole(_LONG)
-# All three in one pass, NIK first where several could match.
+# All three kinds of number in one pass, NIK first where several could match.
 _NUMBERS_RE = _whole(f"(?P<nik>{_NIK})|(?P<phone>{_PHONE})|{_LONG}")
 _NOT_DIGIT = re.compile(r"\D")
 _WORD = re.compile(r"[^\W\d_]{3,}")  # name words: letters only, at least three
@@ -80,21 +79,6 @@ def _mask_tail(m: re.Match[str]) -> str:
 
 def _mask_any(m: re.Match[str]) -> str:
     return _mask_nik(m) if m.lastgroup == "nik" else _mask_tail(m)
-
-
-def mask_phones(text: str) -> str:
-    """Indonesian phone numbers in free text -> ``****890`` (last three digits kept)."""
-    return _PHONE_RE.sub(_mask_tail, text)
-
-
-def mask_niks(text: str) -> str:
-    """16-digit NIK (or KK number), spaced or not -> ``737201**********`` (region kept)."""
-    return _NIK_RE.sub(_mask_nik, text)
-
-
-def mask_long_numbers(text: str) -> str:
-    """Any other unbroken run of 10+ digits -> ``****890``."""
-    return _LONG_RE.sub(_mask_tail, text)
 
 
 def redact(text: str, names: Iterable[str | None] = ()) -> str:
