@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.jobs.queue import LocalQueue, RQQueue
@@ -85,10 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        try:
-            with db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:
+        if not db.ping():
             return jsonify(status="error", database="unreachable"), 503
         return jsonify(status="ok")
 

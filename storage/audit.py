@@ -22,7 +22,7 @@ def record(
     return row
 
 
-def begin(db: Database, actor: str, action: str, **details: Any) -> int:
+def start(db: Database, actor: str, action: str, **details: Any) -> int:
     """A row committed at once, before the work it records (a long export): if the work is cut
     off, the trace is still there, marked incomplete until `finish` says otherwise."""
     with db.session() as session:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -58,6 +58,15 @@ class Database:
         """One unit of work: commits on success, rolls back on any error."""
         with self.sessions() as session, session.begin():
             yield session
+
+    def ping(self) -> bool:
+        """Whether the database answers (the health check)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
     def upgrade(self, revision: str = "head") -> None:
         with self.engine.begin() as conn:

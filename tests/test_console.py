@@ -238,3 +238,115 @@ def test_throttling_is_per_name_and_address_not_name_alone(client, hotline, acco
         environ_base={"REMOTE_ADDR": "10.9.8.7"},
     )
     assert response.status_code == 302  # the admin elsewhere is not locked out
+
+
+def _second_member(hotline) -> int:
+    from storage.models import Area, Member, Shift, Site
+
+    with hotline.db.session() as s:
+        site = s.scalars(select(Site).where(Site.prefix == "PRE")).one()
+        area = s.scalars(select(Area).where(Area.site_id == site.id, Area.name == "Lompoe")).one()
+        member = Member(
+            site_id=site.id,
+            area_id=area.id,
+            name="Pak Budi",
+            phone="+628110001002",
+            channel="sms",
+            backup=True,
+            shifts=[Shift(weekday=None, start_minute=0, end_minute=1440)],
+        )
+        s.add(member)
+        s.flush()
+        return member.id
+
+
+def _case(hotline, code: str) -> Case:
+    with hotline.db.session() as s:
+        return s.scalars(select(Case).where(Case.code == code)).one()
+
+
+def _texts_to(console, number: str) -> list[str]:
+    return [m.body for m in console.sent if m.to.removeprefix("whatsapp:") == number]
+
+
+def test_reassigning_an_accepted_case_lets_the_holder_go(
+    client, hotline, redis, console, roster_lompoe, cases
+) -> None:
+    budi = _second_member(hotline)
+    code = cases["PRE"]
+    short = code.split("-")[1]
+    work(client.application, redis)
+    assert "anda tangani" in Resident(client, "+628110001001").says(f"TERIMA {short}").lower()
+    accepted = _case(hotline, code)
+    assert accepted.status == "accepted" and accepted.member_id == roster_lompoe
+
+    login(client, "pare")
+    token = csrf(client.get(f"/console/cases/{code}").data)
+    client.post(f"/console/cases/{code}/reassign", data={"csrf_token": token, "member": str(budi)})
+    handed = _case(hotline, code)
+    assert (handed.status, handed.member_id, handed.accepted_at) == ("offered", None, None)
+    work(client.application, redis)
+    assert any(short in text for text in _texts_to(console, "+628110001002"))  # Pak Budi's offer
+
+    Resident(client, "+628110001002").says(f"terima {short}")
+    taken = _case(hotline, code)
+    assert taken.status == "accepted" and taken.member_id == budi and taken.accepted_at is not None
+    with hotline.db.session() as s:
+        kinds = [e.kind for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == taken.id))]
+    assert kinds[-4:] == ["accepted", "reassigned", "offered", "accepted"]
+
+
+def test_a_coordinator_cancels_a_report_with_a_reason(client, hotline, redis, console, roster_lompoe, cases):
+    code = cases["PRE"]
+    short = code.split("-")[1]
+    work(client.application, redis)
+    ani = Resident(client, "+628110001001")
+    ani.says(f"TERIMA {short}")
+    work(client.application, redis)
+    resident_before = len(_texts_to(console, "+6281234500001"))
+    login(client, "pare")
+    token = csrf(client.get(f"/console/cases/{code}").data)
+    empty = client.post(f"/console/cases/{code}/cancel", data={"csrf_token": token}, follow_redirects=True)
+    assert "Tulis alasannya" in empty.data.decode() and _case(hotline, code).status == "accepted"
+
+    client.post(f"/console/cases/{code}/cancel", data={"csrf_token": token, "note": "laporan ganda"})
+    cancelled = _case(hotline, code)
+    assert cancelled.status == "cancelled" and cancelled.closed_at is not None
+    work(client.application, redis)
+    assert any("dibatalkan" in text for text in _texts_to(console, "+628110001001"))  # the holder
+    assert len(_texts_to(console, "+6281234500001")) == resident_before  # the resident: nothing
+    again = client.post(
+        f"/console/cases/{code}/cancel", data={"csrf_token": token, "note": "lagi"}, follow_redirects=True
+    )
+    assert "sudah ditutup atau dibatalkan" in again.data.decode()
+    assert "sudah ditutup" in ani.says(f"SELESAI {short} beres")
+    with hotline.db.session() as s:
+        event = s.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == cancelled.id, CaseEvent.kind == "cancelled")
+        ).one()
+    assert event.actor == "user:pare" and event.data["note"] == "laporan ganda"
+    page = client.get(f"/console/cases/{code}").data.decode()
+    assert "Dibatalkan" in page and "laporan ganda" in page
+
+
+def test_date_filters_and_this_month_follow_a_wib_sites_own_midnight(client, hotline, clock, accounts_made):
+    """A WIB site (UTC+7): 23:30 on the 10th there is 00:30 on the 11th in WITA (UTC+8)."""
+    from datetime import UTC, datetime
+
+    from storage.models import Site
+
+    with hotline.db.session() as s:
+        s.scalars(select(Site).where(Site.prefix == "MSB")).one().timezone = "Asia/Jakarta"
+    clock.now = datetime(2026, 11, 10, 16, 30, tzinfo=UTC)  # 23:30 WIB on 10 November
+    late = submit(client, "+6281234500009", "kesik", to=MSB_NUMBER)
+    clock.now = datetime(2026, 11, 10, 17, 30, tzinfo=UTC)  # 00:30 WIB on 11 November
+    next_day = submit(client, "+6281234500008", "kesik", to=MSB_NUMBER)
+    login(client, "masbagik")
+    tenth = client.get("/console/cases?from=2026-11-10&to=2026-11-10").data.decode()
+    eleventh = client.get("/console/cases?from=2026-11-11&to=2026-11-11").data.decode()
+    assert late in tenth and next_day not in tenth
+    assert next_day in eleventh and late not in eleventh
+    clock.now = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 23:30 WIB on 30 November (WITA: 1 Dec)
+    login(client, "masbagik")  # the session above is older than 8 hours by now
+    figures = client.get("/console/figures").data.decode()
+    assert 'value="2026-11"' in figures

@@ -7,9 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 
 from bot.domain import duty
 from bot.jobs import sending
@@ -59,7 +58,7 @@ def sweep(hotline: Hotline) -> int:
     return hotline.sweep()
 
 
-def sweep_forever(app: Any, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
+def sweep_forever(app: Flask, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
     """The sweeper loop of worker.py, `hotline serve` and `hotline chat`."""
     while not stop.wait(every):
         try:

@@ -331,7 +331,7 @@ def _audit_start(db: Database, actor: str, filters: Filters, fmt: str, include_c
         "cases": None,
         "complete": False,
     }
-    return audit.begin(db, actor, "export", **details)
+    return audit.start(db, actor, "export", **details)
 
 
 def _audit_end(db: Database, audit_id: int, counts: Counts, complete: bool) -> None:

@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -36,12 +35,13 @@ from bot.domain import duty, i18n
 from bot.domain.members import institution
 from bot.render import export as exporter
 from bot.render import redact, report
+from bot.runtime import Hotline
 from flows import CATEGORIES
 from flows.members import INSTITUTIONS
-from storage import audit, casebook, casestate, delivery, roster
+from storage import audit, casebook, casestate, delivery, roster, sitetime
 from storage import users as accounts
 from storage.figures import monthly
-from storage.models import Contact, Member
+from storage.models import Case, Contact, Member
 from storage.transcripts import Filters
 
 bp = Blueprint(
@@ -53,7 +53,7 @@ FORMATS = ("csv", "xlsx", "jsonl")
 SESSION_HOURS = 8
 
 
-def _hotline() -> Any:
+def _hotline() -> Hotline:
     return current_app.extensions["hotline"]
 
 
@@ -68,8 +68,9 @@ def _t(key: str, **params: Any) -> str:
 
 
 @bp.app_template_filter("local")
-def _local(moment: datetime | None, tz: str = "Asia/Makassar") -> str:
-    return moment.astimezone(ZoneInfo(tz)).strftime("%d-%m-%Y %H:%M") if moment else "-"
+def _local(moment: datetime | None, tz: str) -> str:
+    """A moment on the clock of the site it belongs to (the zone is always the site's own)."""
+    return sitetime.local(moment, tz).strftime("%d-%m-%Y %H:%M") if moment else "-"
 
 
 @bp.after_request
@@ -222,7 +223,7 @@ def cases() -> Any:
         )
 
 
-def _case_or_404(s: Any, code: str) -> Any:
+def _case_or_404(s: Session, code: str) -> Case:
     case = casebook.case_by_code(s, code, g.site_ids)
     if case is None:
         abort(404)
@@ -307,7 +308,7 @@ def _hide(key: str, value: Any, names: tuple[str, ...]) -> Any:
     return redact.redact(value, names) if isinstance(value, str) else value
 
 
-def _act(code: str, action: Callable[[Any, Any], str | None]) -> Any:
+def _act(code: str, action: Callable[[Session, Case], str | None]) -> Any:
     """Run one case action in one unit of work, then back to the case. A move the case's status
     does not allow (closing a closed case, from a stale page) changes nothing and says why."""
     try:
@@ -329,7 +330,7 @@ def _actor() -> tuple[str, str]:
 def note(code: str) -> Any:
     text = request.form.get("note", "").strip()[:2000]
 
-    def action(s: Any, item: Any) -> str | None:
+    def action(s: Session, item: Case) -> str | None:
         if not text:
             return t("console.error.empty")
         duty.note(s, item, _now(), *_actor(), text)
@@ -344,7 +345,7 @@ def refer(code: str) -> Any:
     org = institution(request.form.get("to", ""))
     text = request.form.get("note", "").strip()[:2000]
 
-    def action(s: Any, item: Any) -> str | None:
+    def action(s: Session, item: Case) -> str | None:
         if org is None:
             return t("console.error.institution")
         duty.refer(s, item, _now(), *_actor(), org, text)
@@ -358,7 +359,7 @@ def refer(code: str) -> Any:
 def close(code: str) -> Any:
     text = request.form.get("note", "").strip()[:2000]
 
-    def action(s: Any, item: Any) -> str | None:
+    def action(s: Session, item: Case) -> str | None:
         duty.close(s, item, _now(), *_actor(), text)
         return None
 
@@ -371,7 +372,7 @@ def cancel(code: str) -> Any:
     """Withdraw a report that needs no handling (a duplicate, a test, spam); the reason is kept."""
     text = _arg("note", 2000).strip()
 
-    def action(s: Any, item: Any) -> str | None:
+    def action(s: Session, item: Case) -> str | None:
         if not text:
             return t("console.error.reason")
         duty.cancel(s, item, _now(), *_actor(), text)
@@ -385,7 +386,7 @@ def cancel(code: str) -> Any:
 def reassign(code: str) -> Any:
     member_id = request.form.get("member", "")
 
-    def action(s: Any, item: Any) -> str | None:
+    def action(s: Session, item: Case) -> str | None:
         member = s.get(Member, number) if (number := _int(member_id)) is not None else None
         if member is None or member.site_id != item.site_id or not member.active:
             return t("console.error.member")
@@ -422,6 +423,7 @@ def problems() -> Any:
             unreachable=unreachable,
             names=names,
             mask=redact.mask_number,
+            zones={site.id: site.timezone for site in g.sites},
         )
 
 
@@ -483,7 +485,8 @@ def _export_filters(form: Any, sites: tuple[str, ...], day: Callable[[str], date
     )
 
 
-def _month_arg() -> date:
+def _month_arg(tz: str) -> date:
+    """The month asked for, or the site's current month."""
     raw = _arg("month", 7)
     try:
         year, month = (int(x) for x in raw.split("-"))
@@ -492,7 +495,7 @@ def _month_arg() -> date:
             return first
         raise ValueError(raw)
     except ValueError:
-        today = _now().astimezone(ZoneInfo("Asia/Makassar")).date()
+        today = sitetime.today(_now(), tz)
         return date(today.year, today.month, 1)
 
 
@@ -500,9 +503,10 @@ def _month_arg() -> date:
 @login_required
 def figures() -> Any:
     prefix = (_arg("site") or g.sites[0].prefix) if g.sites else ""
-    if prefix not in {s.prefix for s in g.sites}:
+    site = next((s for s in g.sites if s.prefix == prefix), None)
+    if site is None:
         abort(404)
-    month = _month_arg()
+    month = _month_arg(site.timezone)
     fmt = request.args.get("format", "")
     with _hotline().work() as s:
         fig = monthly(s, prefix, month)
