@@ -100,3 +100,15 @@ def test_the_rooms_depend_one_way() -> None:
     for path in (ROOT / "bot" / "domain").rglob("*.py"):
         outward = {m for m in _imports(path) if m.startswith(("bot.web", "bot.cli", "bot.render"))}
         assert not outward, f"{path.relative_to(ROOT)} imports {outward}"
+
+
+def test_no_function_is_longer_than_sixty_lines() -> None:
+    """Past a screen, a function hides its steps: split it into named ones."""
+    long = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in [*_sources(), *(ROOT / "storage").rglob("*.py")]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (node.end_lineno or node.lineno) - node.lineno + 1 > 60
+    ]
+    assert long == []

@@ -26,6 +26,7 @@ from bot.domain.engine import (
     Forget,
     Inbound,
     Key,
+    Outcome,
     Say,
     ShowStatus,
     Stop,
@@ -98,6 +99,27 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
     conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
     outcome = ENGINE.step(conv, Inbound(msg.body, len(msg.media)), Context(now, places))
 
+    says, case_id = _apply(session, site, contact, row, conv, outcome, now)
+    # The inbound joins the run it belongs to now (the first message of a report opens it).
+    _save(row, conv, now)
+    _tag(session, inbound_id, conv.run, case_id)
+    return _reply(
+        session, says, conv.locale, msg, now, inbound_id,
+        contact_id=contact.id, conversation_id=row.id, run=conv.run, case_id=case_id,
+    )  # fmt: skip
+
+
+def _apply(
+    session: Session,
+    site: Site,
+    contact: Contact,
+    row: Conversation,
+    conv: Conv,
+    outcome: Outcome,
+    now: datetime,
+) -> tuple[list[Say], int | None]:
+    """Persist what the engine said happened; the replies (with the case code once there is one)
+    and the case submitted, if any."""
     says = list(outcome.replies)
     case_id = None
     for effect in outcome.effects:
@@ -128,14 +150,7 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
                 queries.forget_run(session, row.id, run)
             case UrgentNow():
                 cases.make_latest_urgent(session, contact.id, now)
-
-    # The inbound joins the run it belongs to now (the first message of a report opens it).
-    _save(row, conv, now)
-    _tag(session, inbound_id, conv.run, case_id)
-    return _reply(
-        session, says, conv.locale, msg, now, inbound_id,
-        contact_id=contact.id, conversation_id=row.id, run=conv.run, case_id=case_id,
-    )  # fmt: skip
+    return says, case_id
 
 
 def _record(session: Session, msg: Incoming, now: datetime, **who: object) -> int | None:
