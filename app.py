@@ -34,6 +34,7 @@ KEYS = (
     "HOTLINE_ALLOW_UNSIGNED",
     "HOTLINE_OFFER_MINUTES",
     "HOTLINE_OFFER_MINUTES_URGENT",
+    "HOTLINE_RESUME_MINUTES",
     "TWILIO_WA_TEMPLATE_SID",
     "HOTLINE_SMS_FALLBACK",
 )
@@ -102,7 +103,7 @@ def _check(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"HOTLINE_TRANSPORT must be 'twilio' or 'console', not {transport!r}")
     if transport == "twilio" and not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")):
         raise ConfigError("HOTLINE_TRANSPORT=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
-    for key in ("HOTLINE_OFFER_MINUTES", "HOTLINE_OFFER_MINUTES_URGENT"):
+    for key in ("HOTLINE_OFFER_MINUTES", "HOTLINE_OFFER_MINUTES_URGENT", "HOTLINE_RESUME_MINUTES"):
         try:
             if config.get(key) is not None and float(config[key]) <= 0:
                 raise ValueError

@@ -21,6 +21,9 @@ FLOW = Flow(
                     Option("other", "opt.bpjs.other", ("lainnya", "lain")),
                 )
             ),
+            # PBI is switched back on (2026): a letter from the puskesmas/RS, taken to the
+            # kelurahan/desa, and Dinsos reactivates it.
+            rules=(when("pbi_inactive", say="info.p.pbi"),),
         ),
         Step("for_whom", "ask.p.for", FOR_WHOM),
         Step(

@@ -11,16 +11,19 @@ from flows.model import (
     NAME,
     SUMMARY,
     Choice,
+    Codeword,
     Option,
+    Phone,
     Place,
     PlacePick,
     Step,
     Text,
     YesNo,
+    only_if,
     when,
 )
 
-CONSENT_VERSION = "2026-11-v1"  # bump when the wording of ask.consent changes
+CONSENT_VERSION = "2026-11-v2"  # bump when ask.consent changes; v2 says where a report goes
 
 SAFETY = (
     Step("safe", "ask.safe", YesNo(), rules=(when("no", say="safety.leave", end="unsafe"),)),
@@ -35,55 +38,80 @@ SAFETY = (
     ),
 )
 
-TAIL = (
-    Step("area", "ask.area", Place(), skip=True, skip_to="contact", role=EMERGENCY),
-    Step("area_ok", "ask.area_ok", PlacePick(), next="contact"),
-    Step(
-        "contact",
-        "ask.contact",
-        Choice(
-            (
-                Option("call", "opt.contact.call", ("telepon", "telpon", "tlp", "telp", "call")),
-                Option("message", "opt.contact.message", ("pesan", "sms", "wa", "whatsapp")),
-                Option("none", "opt.contact.none", ("saya sendiri", "saya yang", "jangan")),
-            )
-        ),
-        rules=(when("none", goto="name"),),
-        role=CONTACT,
-    ),
-    Step(
-        "contact_time",
-        "ask.contact_time",
-        Choice(
-            (
-                Option("morning", "opt.time.morning", ("pagi",)),
-                Option("midday", "opt.time.midday", ("siang",)),
-                Option("evening", "opt.time.evening", ("sore", "malam")),
-                Option("any", "opt.time.any", ("kapan saja", "bebas", "terserah")),
+# After danger now, a child victim or DARURAT, "don't contact me" is asked again once: the
+# resident hears what it means (nobody can follow up), and the second answer stands.
+NEEDS_CONTACT = frozenset({"danger_now", "child_victim", "darurat", "forced_marriage"})
+
+# When each safe time lets the hotline write to the resident, in the site's local time:
+# [start, end) hours. "any", a skipped question and free text put no limit.
+CONTACT_WINDOWS: dict[str, tuple[int, int]] = {"morning": (7, 11), "midday": (11, 15), "evening": (15, 21)}
+
+# Asked in the violence and child-marriage flows only, of residents who may be contacted: a safer
+# number for call-backs (a relative's, a friend's), and a code word that, texted alone later, is
+# a silent alarm and lets the member check they speak to the right person.
+SAFER_NUMBER = Step("safer_number", "ask.safer_number", Phone(), skip=True, ask_if=only_if(CONTACT, "call"))
+CODEWORD = Step("codeword", "ask.codeword", Codeword(), skip=True, ask_if=only_if(CONTACT, "call", "message"))
+
+
+def closing(*safety: Step) -> tuple[Step, ...]:
+    """The closing steps every report shares, with `safety` steps before the name."""
+    return (
+        Step("area", "ask.area", Place(), skip=True, skip_to="contact", role=EMERGENCY),
+        Step("area_ok", "ask.area_ok", PlacePick(), next="contact"),
+        Step(
+            "contact",
+            "ask.contact",
+            Choice(
+                (
+                    Option("call", "opt.contact.call", ("telepon", "telpon", "tlp", "telp", "call")),
+                    Option("message", "opt.contact.message", ("pesan", "sms", "wa", "whatsapp")),
+                    Option("none", "opt.contact.none", ("saya sendiri", "saya yang", "jangan")),
+                )
             ),
-            free=True,
+            rules=(
+                when("none", recheck=NEEDS_CONTACT, say="contact.none_check"),
+                when("none", goto="name"),
+            ),
+            role=CONTACT,
         ),
-        skip=True,
-    ),
-    Step("name", "ask.name", Text(limit=100), skip=True, role=NAME),
-    Step(
-        "confirm",
-        "ask.confirm",
-        Choice(
-            (
-                Option("send", "opt.confirm.send", ("kirim", "send", "ya", "oke", "ok")),
-                Option("change", "opt.confirm.change", ("ubah", "ganti", "edit")),
-                Option("cancel", "opt.confirm.cancel", ("batal", "cancel")),
-            )
+        Step(
+            "contact_time",
+            "ask.contact_time",
+            Choice(
+                (
+                    Option("morning", "opt.time.morning", ("pagi",)),
+                    Option("midday", "opt.time.midday", ("siang",)),
+                    Option("evening", "opt.time.evening", ("sore", "malam")),
+                    Option("any", "opt.time.any", ("kapan saja", "bebas", "terserah")),
+                ),
+                free=True,
+            ),
+            skip=True,
         ),
-        rules=(
-            when("change", goto=FIRST),
-            when("cancel", end="cancelled"),
-            when("send", end="submitted"),
+        *safety,
+        Step("name", "ask.name", Text(limit=100), skip=True, role=NAME),
+        Step(
+            "confirm",
+            "ask.confirm",
+            Choice(
+                (
+                    Option("send", "opt.confirm.send", ("kirim", "send", "ya", "oke", "ok")),
+                    Option("change", "opt.confirm.change", ("ubah", "ganti", "edit")),
+                    Option("cancel", "opt.confirm.cancel", ("batal", "cancel")),
+                )
+            ),
+            rules=(
+                when("change", goto=FIRST),
+                when("cancel", end="cancelled"),
+                when("send", end="submitted"),
+            ),
+            role=SUMMARY,
         ),
-        role=SUMMARY,
-    ),
-)
+    )
+
+
+TAIL = closing()
+SAFE_TAIL = closing(SAFER_NUMBER, CODEWORD)
 
 # Keys said outside any step's own question and options: by the engine (welcome, global words,
 # holds, the summary, submission) and by the answer readers (hint.*). Listed so extraction and
@@ -95,6 +123,16 @@ SYSTEM_KEYS = (
     "cancelled",
     "restarted",
     "status.none",
+    "status.resident.open",
+    "status.resident.done",
+    "resident.ack",
+    "resume.safe",
+    "call.done",
+    "call.after_consent",
+    "note.media_kept",
+    "hint.media",
+    "hint.phone",
+    "hint.codeword",
     "status.head",
     "status.line",
     "status.more",

@@ -1,6 +1,6 @@
 """Kekerasan: violence against a woman, a child, an elderly or disabled person."""
 
-from flows.common import TAIL
+from flows.common import SAFE_TAIL
 from flows.model import Age, Choice, Flow, Option, Rule, Step, Text, YesNo, when
 
 FOR_WHOM = Choice(
@@ -42,7 +42,10 @@ FLOW = Flow(
             "danger",
             "ask.k.danger",
             YesNo(),
-            rules=(when("yes", urgent=True, flag="danger_now", say="emergency", goto="area"),),
+            rules=(
+                when("yes", urgent=True, flag="danger_now", say="emergency", goto="area"),
+                when("yes", "no", say="note.not_fault"),  # once, before any question about it
+            ),
         ),
         Step("who", "ask.k.who", FOR_WHOM, rules=(when("child", urgent=True, flag="child_victim"),)),
         Step(
@@ -85,16 +88,21 @@ FLOW = Flow(
             "ask.k.when",
             Choice(
                 (
-                    Option("today", "opt.when.today", ("hari ini", "tadi", "barusan")),
-                    Option("week", "opt.when.week", ("minggu ini", "kemarin")),
+                    Option("today", "opt.when.today", ("hari ini", "tadi", "barusan", "td")),
+                    Option("days", "opt.when.days", ("kemarin", "kmrn", "2 hari", "3 hari", "lusa")),
+                    Option("week", "opt.when.week", ("minggu ini",)),
                     Option("month", "opt.when.month", ("bulan ini",)),
                     Option("longer", "opt.when.longer", ("lama", "sudah lama", "tahun lalu")),
                 ),
                 free=True,
             ),
             skip=True,
+            # Sexual violence in the last 72 hours: medical care (visum, PEP) cannot wait.
+            rules=(
+                when("today", "days", needs_flag="tpks", urgent=True, flag="tpks_72h", say="tpks.medical"),
+            ),
         ),
         Step("story", "ask.k.story", Text(), skip=True),
-        *TAIL,
+        *SAFE_TAIL,
     ),
 )

@@ -7,6 +7,8 @@ A command is one line: a verb, then (for most) a case code, then free text:
 
 from __future__ import annotations
 
+from flows import FLOWS
+
 # verb -> the words that mean it (first is what the help text shows)
 VERBS: dict[str, tuple[str, ...]] = {
     "TERIMA": ("terima", "accept", "ambil", "ok terima"),
@@ -19,21 +21,83 @@ VERBS: dict[str, tuple[str, ...]] = {
     "BALAS": ("balas", "reply", "kirim"),
     "BANTUAN": ("bantuan", "help", "menu", "?"),
     "LAPOR": ("lapor", "report"),
+    "MEDIA": ("media", "foto", "suara", "rekaman", "video", "lampiran"),
 }
-NEEDS_CODE = frozenset({"TERIMA", "TOLAK", "LIHAT", "CATAT", "RUJUK", "SELESAI", "BALAS"})
+NEEDS_CODE = frozenset({"TERIMA", "TOLAK", "LIHAT", "CATAT", "RUJUK", "SELESAI", "BALAS", "MEDIA"})
 NEEDS_TEXT = frozenset({"CATAT", "RUJUK", "BALAS"})
 
-# Where a case can be referred (DESIGN.md section 5), with the ways people write them.
+# Where a case can be referred (DESIGN.md section 5), with the ways people write them. The name
+# is what a referral event stores and the monthly figures group by: keep a name once it is used.
+# The first institution named after the code is the one (the rest of the text is a note); two
+# names starting at the same word go to the longer ("unit ppa" before "ppa"). Whole words only.
 INSTITUTIONS: dict[str, tuple[str, ...]] = {
-    "UPTD PPA": ("uptd ppa", "uptd", "ppa", "p2tp2a"),
-    "DP3A": ("dp3a", "dppa", "dinas pp", "dinas pemberdayaan perempuan"),
+    "UPTD PPA": ("uptd ppa", "uptd", "ppa", "p2tp2a", "uptd p2tp2a", "uptd pppa"),
+    "Unit PPA Polres": (
+        "unit ppa polres",
+        "unit ppa",
+        "ppa polres",
+        "ppa polresta",
+        "polres",
+        "polresta",
+        "unit ppa polresta",
+        "satreskrim",
+        "sat reskrim",
+    ),
+    "Polisi": ("polisi", "polsek", "kepolisian", "polda", "bhabinkamtibmas"),
+    "DP3A": (
+        "dp3a",
+        "dp3akb",
+        "dp3ap2kb",
+        "dppa",
+        "dpppa",
+        "dinas pp",
+        "dinas pppa",
+        "dinas p3a",
+        "dinas pemberdayaan perempuan",
+    ),
     "Dinsos": ("dinsos", "dinas sosial", "sosial"),
-    "Dukcapil": ("dukcapil", "capil", "disdukcapil", "catatan sipil"),
-    "BPJS": ("bpjs", "bpjs kesehatan"),
-    "Puskesmas": ("puskesmas", "pkm", "rumah sakit", "rs", "faskes"),
-    "Polisi": ("polisi", "polsek", "polres", "kepolisian", "unit ppa polres"),
+    "Dukcapil": ("dukcapil", "capil", "disdukcapil", "catatan sipil", "dinas kependudukan"),
+    "BPJS": ("bpjs", "bpjs kesehatan", "bpjs kes", "jkn", "kis"),  # the name: BPJS Kesehatan
+    "Puskesmas": ("puskesmas", "pkm", "pustu", "faskes", "bidan", "bidan desa"),
+    "Rumah Sakit": ("rumah sakit", "rs", "rsud", "rsu", "rsia", "rs bhayangkara", "rumah sakit bhayangkara"),
+    "Pengadilan Agama": ("pengadilan agama", "pa"),
+    "KUA": ("kua", "kantor urusan agama"),
+    "Kelurahan/Desa": (
+        "kantor kelurahan",
+        "kelurahan",
+        "kantor lurah",
+        "lurah",
+        "kantor desa",
+        "desa",
+        "kades",
+        "kepala desa",
+        "pemdes",
+        "pemerintah desa",
+    ),
+    "Pendamping PKH": ("pendamping pkh", "pkh", "sdm pkh"),
+    "LBH": ("lbh", "bantuan hukum", "lembaga bantuan hukum", "posbakum", "paralegal", "pengacara", "advokat"),
     "Lainnya": ("lainnya", "lain", "lain lain", "other"),
 }
+
+# Flags a report can carry, each shown to members and coordinators under its label "flag.<name>",
+# never as stored: every flag a flow's rules raise, the engine's own, and flags old cases still carry.
+ENGINE_FLAGS = ("darurat", "handoff", "call_me")  # DARURAT, a hand-off to a person, TELEPON
+OLD_FLAGS = ("under_legal_age",)  # no flow raises it any more
+FLAGS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            *(
+                rule.flag
+                for flow in FLOWS.values()
+                for step in flow.steps
+                for rule in step.rules
+                if rule.flag
+            ),
+            *ENGINE_FLAGS,
+            *OLD_FLAGS,
+        ]
+    )
+)
 
 # Answers shown to a member by LIHAT, each under its own short label ("field.<step>").
 FIELDS = (
@@ -59,9 +123,14 @@ FIELDS = (
     "document",
     "group",
 )
+# Answers the console shows besides FIELDS (LIHAT has them in its contact line and heading).
+CONSOLE_FIELDS = ("area", "contact", "name", "media")
+YES_NO = {"yes": "answer.yes", "no": "answer.no"}  # how a YesNo answer is shown
 
 KEYS = (
-    *(f"field.{name}" for name in FIELDS),
+    *(f"field.{name}" for name in (*FIELDS, *CONSOLE_FIELDS)),
+    *(f"flag.{name}" for name in FLAGS),
+    *YES_NO.values(),
     "member.offer",
     "member.offer_urgent",
     "member.unanswered",
@@ -93,6 +162,10 @@ KEYS = (
     "member.contact.call",
     "member.contact.message",
     "member.contact.none",
+    "member.media_sent",
+    "member.media_item",
+    "member.media_none",
+    "member.media_erased",
     "resident.accepted",
     "resident.closed",
     "resident.relay",

@@ -7,7 +7,7 @@ written with these; adding a question never touches the engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -27,6 +27,11 @@ MENU = "menu"  # the answer is the name of a category flow (the start flow's las
 ROLES = frozenset({EMERGENCY, CONTACT, NAME, SUMMARY, MENU})
 CONTACT_METHODS = ("call", "message", "none")  # option values of the CONTACT step
 CONTACT_OK = frozenset({"call", "message"})  # the resident agreed to be contacted
+CONTACT_MESSAGE = "message"  # notices and BALAS relays go only to those who chose messages
+# Flags the engine itself raises, whatever the flow: DARURAT inside a report, a hand-off after
+# too many unreadable answers, TELEPON.
+FLAG_DARURAT, FLAG_HANDOFF, FLAG_CALL = "darurat", "handoff", "call_me"
+CONTACT_CALL = "call"  # TELEPON: the resident asked to be called
 CONTACT_NONE = "none"  # no contact: the resident follows up with their code
 CONTACT_HANDOFF = "message"  # a hand-off to a person (too many unreadable answers) asks by message
 
@@ -75,8 +80,10 @@ class Choice:
 
 @dataclass(frozen=True)
 class YesNo:
+    have: bool = False  # the question asks "do you have ...": "ada"/"punya" are yes, "belum ada" no
+
     def read(self, text: str) -> Read | Miss:
-        answer = reading.read_yes_no(text)
+        answer = reading.read_yes_no(text, have=self.have)
         return Miss("hint.yes_no") if answer is None else Read("yes" if answer else "no")
 
 
@@ -114,6 +121,26 @@ class Nik:
 
 
 @dataclass(frozen=True)
+class Phone:
+    """Another number to call (a relative's, a friend's), as E.164."""
+
+    def read(self, text: str) -> Read | Miss:
+        number = reading.read_phone(text)
+        return Miss("hint.phone") if number is None else Read(number)
+
+
+@dataclass(frozen=True)
+class Codeword:
+    """A word the resident chooses; texted alone later, it is a silent alarm."""
+
+    def read(self, text: str) -> Read | Miss:
+        word = reading.norm(text)
+        if not 3 <= len(word) <= 30 or word.isdigit() or reading.global_word(text):
+            return Miss("hint.codeword")
+        return Read(word)
+
+
+@dataclass(frozen=True)
 class Place:
     """A kelurahan/desa of the site; matched by the engine against the site's own areas."""
 
@@ -130,7 +157,7 @@ class PlacePick:
         return Miss("hint.pick")
 
 
-Answer = Choice | YesNo | Text | Age | Digits | Nik | Place | PlacePick
+Answer = Choice | YesNo | Text | Age | Digits | Nik | Phone | Codeword | Place | PlacePick
 
 
 @dataclass(frozen=True)
@@ -147,12 +174,23 @@ class Rule:
     end: str | None = None  # finish the conversation with this outcome (see engine)
     consent: str | None = None  # the answer records the resident's consent to this wording version
     advice: str | None = None  # message key said again at submission when the report has `flag`
+    needs_flag: str | None = None  # applies only to a report already carrying this flag
+    # Asked again once: when the report carries one of these flags, the first such answer is not
+    # taken; `say` explains what it means and the step is asked again ("don't contact me" when a
+    # child is the victim). The second answer stands.
+    recheck: frozenset[str] = frozenset()
 
     def applies(self, value: Any) -> bool:
         if self.under is not None:
             return isinstance(value, int) and value < self.under
         values = value if isinstance(value, list) else [value]
         return any(v in self.when for v in values)
+
+    def fits(self, flags: Collection[str]) -> bool:
+        """The report's flags allow the rule (see `needs_flag` and `recheck`)."""
+        if self.needs_flag is not None and self.needs_flag not in flags:
+            return False
+        return not self.recheck or bool(self.recheck & set(flags))
 
 
 def when(*values: str, **then: Any) -> Rule:
@@ -169,6 +207,8 @@ class Step:
     skip_to: str | None = None  # where LEWATI leads, if not where an answer does
     rules: tuple[Rule, ...] = ()
     role: str | None = None  # one of ROLES, for the engine
+    # Asked only when an earlier answer (by its key in the report) is one of these values.
+    ask_if: tuple[str, frozenset[str]] | None = None
 
     def __post_init__(self) -> None:
         if self.role is not None and self.role not in ROLES:
@@ -176,6 +216,21 @@ class Step:
         for rule in self.rules:
             if rule.advice and not rule.flag:
                 raise ValueError(f"step {self.name}: advice is said for a flag; the rule has none")
+            if rule.recheck and not rule.say:
+                raise ValueError(f"step {self.name}: a recheck must say why the question comes again")
+            if (rule.recheck or rule.needs_flag) and (rule.goto or rule.end):
+                raise ValueError(f"step {self.name}: a rule that reads the flags cannot jump")
+
+    def wanted(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the step is asked, given the answers so far (see `ask_if`)."""
+        if self.ask_if is None:
+            return True
+        key, values = self.ask_if
+        return answers.get(key) in values
+
+
+def only_if(key: str, *values: str) -> tuple[str, frozenset[str]]:
+    return key, frozenset(values)
 
 
 @dataclass(frozen=True)
@@ -193,6 +248,12 @@ class Flow:
         roles = [s.role for s in self.steps if s.role]
         if len(roles) != len(set(roles)):
             raise ValueError(f"flow {self.name}: a role is given to two steps")
+        contact = self.with_role(CONTACT)
+        if contact is not None and (
+            not isinstance(contact.answer, Choice)
+            or {o.value for o in contact.answer.options} != set(CONTACT_METHODS)
+        ):
+            raise ValueError(f"flow {self.name}: the CONTACT step's options must be {CONTACT_METHODS}")
 
     def with_role(self, role: str) -> Step | None:
         return next((s for s in self.steps if s.role == role), None)

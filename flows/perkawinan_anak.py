@@ -3,7 +3,7 @@
 The legal minimum age is 19 for both (UU 16/2019). In Lombok the practice is called
 "merarik kodek" (merarik: elopement-marriage; kodek: small)."""
 
-from flows.common import TAIL
+from flows.common import SAFE_TAIL
 from flows.model import Age, Choice, Flow, Option, Rule, Step, Text, when
 
 FLOW = Flow(
@@ -36,11 +36,20 @@ FLOW = Flow(
             Choice(
                 (
                     Option("planned", "opt.marr.planned", ("akan", "mau dinikahkan", "rencana")),
-                    Option("married", "opt.marr.married", ("sudah", "sudah menikah")),
+                    Option(
+                        "taken",
+                        "opt.marr.taken",
+                        ("dibawa lari", "dilarikan", "merarik", "merariq", "kawin lari", "diculik"),
+                    ),
+                    Option("married", "opt.marr.married", ("sudah menikah", "sudah nikah", "sudah kawin")),
                     Option("matched", "opt.marr.matched", ("dijodohkan", "jodoh", "lamaran")),
                 )
             ),
-            rules=(when("married", goto="age"),),
+            rules=(
+                # Taken away (merarik) but not yet married: the wedding may be days away.
+                when("taken", urgent=True, flag="taken_away", goto="age"),
+                when("married", goto="age"),
+            ),
         ),
         Step(
             "when",
@@ -59,7 +68,12 @@ FLOW = Flow(
             "ask.c.age",
             Age(),
             skip=True,
-            rules=(Rule(under=19, flag="under_legal_age"),),
+            rules=(
+                # Under 19 (UU 16/2019) a marriage needs dispensasi kawin from the Pengadilan
+                # Agama; forcing a child to marry is pemaksaan perkawinan (UU TPKS Pasal 10(2)).
+                Rule(under=19, flag="forced_marriage", say="note.marriage_age"),
+                Rule(under=19, flag="tpks"),
+            ),
         ),
         Step(
             "forced",
@@ -87,6 +101,6 @@ FLOW = Flow(
             ),
         ),
         Step("story", "ask.c.story", Text(), skip=True),
-        *TAIL,
+        *SAFE_TAIL,
     ),
 )

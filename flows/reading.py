@@ -15,6 +15,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
+from flows import words as local
+
 # Whole-word expansions. "kk" is deliberately absent: it means both "kakak" and Kartu Keluarga.
 ABBREVIATIONS = {
     "sy": "saya",
@@ -29,22 +31,14 @@ ABBREVIATIONS = {
     "sdh": "sudah",
     "blm": "belum",
     "blom": "belum",
+    "belom": "belum",
+    "blum": "belum",
     "skrg": "sekarang",
     "skg": "sekarang",
     "rmh": "rumah",
     "ortu": "orang tua",
     "tdk": "tidak",
-    "gak": "tidak",
-    "ga": "tidak",
-    "gk": "tidak",
-    "nggak": "tidak",
-    "ngga": "tidak",
-    "enggak": "tidak",
-    "engga": "tidak",
-    "ndak": "tidak",
-    "nda": "tidak",
     "tak": "tidak",
-    "kagak": "tidak",
     "gpp": "tidak apa apa",
     "bgt": "banget",
     "kpd": "kepada",
@@ -89,7 +83,8 @@ GLOBAL_WORDS = {
     "MENU": ("menu", "ulang", "mulai", "mulai lagi", "mulai baru", "restart", "start"),
     "STATUS": ("status", "cek status", "cek"),
     "HAPUS": ("hapus", "hapus data", "hapus data saya", "delete"),
-    "BANTUAN": ("bantuan", "help", "info"),
+    "BANTUAN": ("bantuan", "help", "info", "tolong", "minta tolong"),
+    "TELEPON": ("telepon", "telpon", "telfon", "tlp", "telp", "minta ditelepon", "telepon saya", "call me"),
     "EN": ("en", "english", "inggris"),
     "ID": ("id", "indonesia", "bahasa indonesia", "bahasa"),
     "BERHENTI": ("berhenti", "stop", "unsubscribe"),
@@ -193,17 +188,7 @@ YES = (
 NO = (
     "tidak",
     "tdk",
-    "gak",
-    "ga",
-    "gk",
-    "nggak",
-    "ngga",
-    "enggak",
-    "engga",
-    "ndak",
-    "nda",
     "tak",
-    "kagak",
     "ogah",
     "bukan",
     "belum",
@@ -214,7 +199,15 @@ NO = (
     "nope",
     "n",
 )
-NEGATORS = ("tidak", "bukan", "belum", "jangan", "kurang")  # + a yes word: "tidak aman" is no
+# Before an option's word they deny it: "blm nikah" is not the option "sudah menikah".
+DENIALS = ("tidak", "bukan", "belum", "jangan")
+NEGATORS = (*DENIALS, "kurang")  # + a yes word: "tidak aman" is no
+# Between a denial and the words it denies: "belum pernah menikah", "tidak jadi dinikahkan".
+DENIAL_GAP = frozenset({"pernah", "jadi", "sempat"})
+# Words of an option that say when, not what: "sudah" in "sudah menikah" is not denied by "belum".
+ASPECT = frozenset({"sudah", "telah", "akan", "mau", "ingin", "sedang", "masih", "pernah"})
+# Verb prefixes people drop: "nikah" is "menikah", "cerai" is "bercerai".
+VERB_PREFIXES = ("me", "men", "mem", "meng", "ber")
 OK_PHRASES = ("tidak apa apa", "tidak papa", "tidak masalah")  # "it's fine" means yes
 UNSURE = (
     "tidak tahu",
@@ -303,6 +296,18 @@ _REPEATS = re.compile(r"(.)\1+")
 _EMOJI_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\\s]")
 
 
+def _squeeze(word: str) -> str:
+    return _REPEATS.sub(r"\1", word)  # "iyaaa", "gakkk", "okee"
+
+
+def _squeezed(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(_squeeze(w) for w in words)
+
+
+_LOCAL = {_squeeze(word): meaning for word, meaning in local.LOCAL.items()}  # "nggih", "ngih"
+_LOCAL.update(local.LOCAL)
+
+
 def clean(text: str) -> str:
     """NFKC, no control characters except newline, stripped. Never raises; emoji stay."""
     if not isinstance(text, str):  # a malformed form post may hand us None
@@ -320,8 +325,13 @@ def norm(text: str) -> str:
             parts = [redup[1], redup[1]]
         else:
             parts = _DIGIT_EDGE.sub(" ", token).split()
-        out.extend(ABBREVIATIONS.get(p, p) for p in parts)
+        out.extend(_spelled(p) for p in parts)
     return " ".join(out)
+
+
+def _spelled(word: str) -> str:
+    """An abbreviation or local word spelled out ("sdh" -> "sudah", "aokk" -> "iya")."""
+    return ABBREVIATIONS.get(word) or _LOCAL.get(_squeeze(word), word)
 
 
 @lru_cache(maxsize=4096)
@@ -340,21 +350,19 @@ def global_word(text: str) -> str | None:
     return _GLOBAL.get(normed)
 
 
-def _squeeze(word: str) -> str:
-    return _REPEATS.sub(r"\1", word)  # "iyaaa", "gakkk", "okee"
-
-
-def _squeezed(words: Iterable[str]) -> frozenset[str]:
-    return frozenset(_squeeze(w) for w in words)
-
-
 _YES, _NO, _NEGATORS, _BUT, _LEADING = map(_squeezed, (YES, NO, NEGATORS, BUT, LEADING))
+_HAVE = _YES | _squeezed(local.HAVE)
+_DENIALS = frozenset(DENIALS)
 _OK_PHRASES = {tuple(_squeeze(w) for w in p.split()) for p in OK_PHRASES}
 _UNSURE = [f" {_squeeze(p)} " for p in UNSURE]
 
 
-def read_yes_no(text: str) -> bool | None:
-    """True/False when the answer starts with a clear yes or no and says nothing contrary."""
+def read_yes_no(text: str, have: bool = False) -> bool | None:
+    """True/False when the answer starts with a clear yes or no and says nothing contrary.
+
+    `have`: the question asks whether the resident has something, so "ada"/"punya" are yes
+    (and "belum ada", "gak punya" no); elsewhere "ada" is no answer."""
+    yes = _HAVE if have else _YES
     tokens = [_squeeze(t) for t in norm(text).split()]
     if not tokens:
         mark = _EMOJI_MODIFIERS.sub("", clean(text))  # a thumbs-up is a common reply
@@ -373,12 +381,12 @@ def read_yes_no(text: str) -> bool | None:
         if ok:
             votes.append((i, True))
             i += len(ok)
-        elif tokens[i] in _NEGATORS and i + 1 < len(tokens) and tokens[i + 1] in _YES:
-            votes.append((i, False))  # "tidak aman", "belum setuju", "gak mau"
+        elif tokens[i] in _NEGATORS and i + 1 < len(tokens) and tokens[i + 1] in yes:
+            votes.append((i, False))  # "tidak aman", "belum setuju", "gak mau", "belum ada"
             i += 2
         else:
-            if tokens[i] in _YES or tokens[i] in _NO:
-                votes.append((i, tokens[i] in _YES))
+            if tokens[i] in yes or tokens[i] in _NO:
+                votes.append((i, tokens[i] in yes))
             i += 1
     answers = {v for _, v in votes}
     # The answer must come first: "dia tidak pulang" is a story, not a "no".
@@ -397,7 +405,8 @@ def _option_hits(tokens: list[str], options: Sequence[Sequence[str]]) -> tuple[s
     """Options named by their words in tokens, and the token positions those words cover.
 
     A phrase inside a longer phrase of another option does not count ("anak saya" names the
-    child, not "saya"); typos are forgiven only in short answers and words of 5+ letters."""
+    child, not "saya"); typos are forgiven only in short answers and words of 5+ letters.
+    An option whose word is denied ("blm nikah" for "sudah menikah") does not count either."""
     where: dict[str, list[int]] = {}
     for i, token in enumerate(tokens):
         where.setdefault(token, []).append(i)
@@ -429,7 +438,77 @@ def _option_hits(tokens: list[str], options: Sequence[Sequence[str]]) -> tuple[s
                     if covered.isdisjoint(span) and fuzz.ratio(window, phrase) >= FUZZY_SCORE:
                         hits.add(option)
                         covered.update(span)
+                        found.append((len(words), i, option))
+    denials = _denials(tokens)
+    if denials:
+        hits = _not_denied(tokens, denials, options, hits, found)
     return hits, covered
+
+
+def _denials(tokens: list[str]) -> list[tuple[int, int]]:
+    """(where a denial is, where the words it denies start): "belum nikah", "tdk pernah kawin"."""
+    out: list[tuple[int, int]] = []
+    for i, token in enumerate(tokens):
+        if token in _DENIALS:
+            j = i + 1
+            while j < len(tokens) and tokens[j] in DENIAL_GAP:
+                j += 1
+            out.append((i, j))
+    return out
+
+
+def _not_denied(
+    tokens: list[str],
+    denials: list[tuple[int, int]],
+    options: Sequence[Sequence[str]],
+    hits: set[int],
+    found: list[tuple[int, int, int]],
+) -> set[int]:
+    """The options still named once denied words are taken out.
+
+    A denial before an option's phrase, its aspect words left out, denies it ("blm nikah" is not
+    "sudah menikah"), and that denial is spent: "jangan telepon" is not also the option "jangan".
+    An option still counts if another of its words names it; "sudah" in "sdh dibawa lari tp blm
+    nikah" says only when, so it does not. A phrase that is itself a denial ("tidak tahu") is
+    never denied: it is what was said."""
+    denied = [_denied(tokens, denials, phrases) for phrases in options]
+    spent = {p for positions in denied for p in positions if tokens[p] in _DENIALS}
+    kept: set[int] = set()
+    for option in hits:
+        named = {
+            p
+            for length, start, o in found
+            if o == option
+            for p in range(start, start + length)
+            if tokens[p] not in ASPECT
+        }
+        if named - denied[option] - spent or not (named or denied[option]):
+            kept.add(option)
+    return kept
+
+
+def _denied(tokens: list[str], denials: list[tuple[int, int]], phrases: Sequence[str]) -> set[int]:
+    """Positions of the denials before the option's phrases and of the words they deny."""
+    denied: set[int] = set()
+    for words in map(_words, phrases):
+        content = [w for w in words if w not in ASPECT]
+        if not content or not _DENIALS.isdisjoint(words):
+            continue
+        for at, to in denials:
+            said = tokens[to : to + len(content)]
+            if len(said) == len(content) and all(map(_same_word, said, content)):
+                denied.update(range(at, to + len(content)))
+    return denied
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Equal, or one is the other with a dropped verb prefix ("nikah", "menikah")."""
+    return a == b or a in _bare(b) or b in _bare(a)
+
+
+@lru_cache(maxsize=4096)
+def _bare(word: str) -> frozenset[str]:
+    return frozenset(word[len(p) :] for p in VERB_PREFIXES if word.startswith(p) and len(word) - len(p) >= 4)
 
 
 def read_choice(text: str, options: Sequence[Sequence[str]]) -> int | None:
@@ -575,3 +654,18 @@ def contains_phrase(text: str, phrases: Iterable[str]) -> bool:
     """True if any phrase occurs in text as whole words, both normalised ("lapor kdrt")."""
     haystack = f" {norm(text)} "
     return any(f" {p} " in haystack for p in map(" ".join, map(_words, phrases)) if p)
+
+
+def read_phone(text: str, region: str = "ID") -> str | None:
+    """An Indonesian phone number as people write it (0812-3456-7890, +62 812..., 62812...), as
+    E.164; None if it is not a possible number."""
+    import phonenumbers  # here: only this reader needs it
+
+    digits = re.sub(r"[^\d+]", "", text)[:20]
+    try:
+        number = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -63,6 +63,8 @@ def create_case(
         raise RuntimeError("could not draw a free case code")
     if report.get("name"):
         contact.name = report["name"]
+    if codeword := report["answers"].get("codeword"):
+        contact.codeword = codeword
     session.execute(
         update(Message)
         .where(Message.conversation_id == conversation.id, Message.run == run)
@@ -91,8 +93,11 @@ def cases_of(session: Session, contact_id: int, limit: int = 5) -> list[Case]:
     return list(session.scalars(stmt))
 
 
-def make_latest_urgent(session: Session, contact_id: int, now: datetime) -> Case | None:
-    """DARURAT after a report: the caller's latest open case becomes urgent and is re-offered."""
+def make_latest_urgent(
+    session: Session, contact_id: int, now: datetime, actor: str = "resident"
+) -> Case | None:
+    """DARURAT after a report, or the code word: the caller's latest open case becomes urgent
+    and is re-offered."""
     case = session.scalars(
         select(Case)
         .where(Case.contact_id == contact_id, Case.status.in_(OPEN))
@@ -103,7 +108,7 @@ def make_latest_urgent(session: Session, contact_id: int, now: datetime) -> Case
         return None
     case.urgent = True
     case.updated_at = now
-    add_event(session, case, "urgent", now, actor="resident")
+    add_event(session, case, "urgent", now, actor=actor)
     add_job(session, "assign_case", {"case_id": case.id, "reason": "urgent"}, now)
     return case
 
@@ -130,7 +135,7 @@ def erase_contact(session: Session, contact: Contact, now: datetime, actor: str)
     session.execute(update(Conversation).where(Conversation.contact_id == contact.id).values(data={}))
     counts = {"messages": messages or 0, "cases": len(case_ids)}
     contact.phone = None
-    contact.name = contact.profile_name = None
+    contact.name = contact.profile_name = contact.codeword = None
     contact.erased_at = now
     audit.record(session, actor, "erase", now, contact_id=contact.id, **counts)
     return counts

@@ -21,13 +21,13 @@ OPEN = ("new", "offered", "accepted", "referred")
 FINISHED = ("closed", "cancelled")  # kept for the figures; personal data purged after retention
 LABELS: Mapping[str, str] = MappingProxyType({s: f"status.{s}" for s in STATES})  # message keys
 
-# move -> {from: to}. A referral outlives a change of hands: a referred case taken or handed to
-# someone else stays referred. Cancelling is the coordinator's (a duplicate, a test, spam); a
+# move -> {from: to}. An offer or a reassignment leaves a referred case referred; taking it
+# (TERIMA) makes it accepted, as it always has. Cancelling is the coordinator's (a duplicate, a test, spam); a
 # resident's BATAL never cancels a submitted report: on a shared phone it may not be theirs.
 MOVES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         "offer": {"new": "offered", "offered": "offered", "referred": "referred"},
-        "accept": {"new": "accepted", "offered": "accepted", "referred": "referred"},
+        "accept": {"new": "accepted", "offered": "accepted", "referred": "accepted"},
         "reassign": {"new": "offered", "offered": "offered", "accepted": "offered", "referred": "referred"},
         "refer": {s: "referred" for s in OPEN},
         "close": {s: "closed" for s in OPEN},

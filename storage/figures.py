@@ -19,10 +19,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from storage import sitetime
+from storage import casestate, sitetime
 from storage.models import Area, Assignment, Case, CaseEvent, Site
 
-STATUSES = ("new", "offered", "accepted", "referred", "closed", "cancelled")
+STATUSES = casestate.STATES
 UNKNOWN_AREA = "-"
 
 

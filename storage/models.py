@@ -98,6 +98,8 @@ class Contact(Base):
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)  # BERHENTI: nothing unsolicited
     consent_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(32))
+    # The word the resident chose in their latest report: texted alone, it is a silent alarm.
+    codeword: Mapped[str | None] = mapped_column(String(32))
     last_inbound_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     erased_at: Mapped[datetime | None]

@@ -39,7 +39,9 @@ def due_for_push(
     grace: timedelta = timedelta(seconds=30),
     stuck: timedelta = timedelta(minutes=15),
 ) -> list[Outbox]:
-    """Rows never pushed (Redis was down), or pushed long ago and still not done (a worker died)."""
+    """Rows never pushed (Redis was down), or pushed long ago and still not done past their time
+    (a worker died). A job for later (a deadline check, a message waiting for the resident's safe
+    time) is not stuck before its time: pushing it again would only pile up copies."""
     stmt = (
         select(Outbox)
         .where(
@@ -47,7 +49,7 @@ def due_for_push(
             Outbox.attempts < MAX_ATTEMPTS,
             or_(
                 Outbox.pushed_at.is_(None) & (Outbox.created_at < now - grace),
-                Outbox.pushed_at < now - stuck,
+                (Outbox.pushed_at < now - stuck) & (Outbox.run_at < now - stuck),
             ),
         )
         .order_by(Outbox.id)

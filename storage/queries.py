@@ -108,10 +108,11 @@ def queue_message(
     now: datetime,
     party: str = "bot",
     template: str | None = None,
+    send_at: datetime | None = None,
     **links: Any,
 ) -> Message:
     """A message for someone other than the sender of the current inbound: stored as pending
-    and handed to the transport by the `send_message` job after commit."""
+    and handed to the transport by the `send_message` job after commit, or at `send_at`."""
     message = add_outbound(
         session,
         body=body,
@@ -124,7 +125,7 @@ def queue_message(
         template=template,
         **links,
     )
-    add_job(session, "send_message", {"message_id": message.id}, now)
+    add_job(session, "send_message", {"message_id": message.id}, now, run_at=send_at)
     return message
 
 

@@ -34,7 +34,8 @@ def test_the_table_covers_the_states() -> None:
     [
         ("new", "offer", "offered"),
         ("offered", "accept", "accepted"),
-        ("referred", "accept", "referred"),  # a referral outlives a change of hands
+        ("referred", "accept", "accepted"),  # as it always was
+        ("referred", "reassign", "referred"),  # a referral outlives a change of hands
         ("accepted", "reassign", "offered"),
         ("accepted", "refer", "referred"),
         ("referred", "close", "closed"),

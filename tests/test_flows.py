@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
+from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from bot.cli import main
 from bot.domain import engine, i18n
 from bot.domain.engine import ENGINE, Context, Conv, Inbound, Say
+from bot.render import catalogs
 from bot.render.flowdoc import check_flows, mermaid
 from flows import FLOWS
+from flows.members import INSTITUTIONS, VERBS
 from flows.model import Choice
-from flows.reading import sms_segments
+from flows.reading import GLOBAL_WORDS, sms_segments
 
 
 def test_flows_check_finds_nothing() -> None:
@@ -50,3 +54,52 @@ def test_graph_is_generated_from_the_definitions(tmp_path) -> None:
     result = CliRunner().invoke(main, ["flows", "graph", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert sorted(p.stem for p in tmp_path.iterdir()) == sorted(FLOWS)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words of one language only: one of them in the other catalog is a text left untranslated.
+# Loanwords both use (status, media, chat, online, hotline) are not listed.
+ENGLISH = _words(
+    "the and of to is are you your with for please not this that will if we our stop yes "
+    "anonymous report call message send cancel name thank sorry agree reply other none"
+)
+INDONESIAN = _words(
+    "dan yang untuk tidak ada dengan anonim saya anda kami atau ini itu akan sudah belum bila "
+    "kalau jika laporan kasus warga mohon silakan sendiri umur berapa siapa tolong lagi ketik "
+    "tulis kirim hapus batal dari pada juga saja bisa boleh perlu punya keduanya lainnya kartu "
+    "keluarga"
+)
+# The same in both: command words as typed (LEWATI, STATUS, HAPUS, TERIMA ...), names of
+# institutions, programmes and documents (UPTD PPA, DTSEN, SAPA, WA, BPJS, PKH, KTP, KK, NIK, PEP,
+# visum), and the institutions a member types after RUJUK ("lainnya" among them).
+COMMANDS = frozenset({*GLOBAL_WORDS, *VERBS, "HALO", "TELEPON"})
+NAMES = re.compile(
+    "|".join(rf"\b{re.escape(n)}\b" for n in sorted(INSTITUTIONS, key=len, reverse=True)), re.I
+)
+
+
+def foreign_words(text: str, other: frozenset[str]) -> set[str]:
+    text = NAMES.sub(" ", re.sub(r"\{[^}]*\}", " ", text))
+    tokens = re.findall(r"[^\W\d_]+", text)
+    return {t for t in tokens if t not in COMMANDS and t.lower() in other}
+
+
+@pytest.mark.parametrize(("locale", "other"), [("id", ENGLISH), ("en", INDONESIAN)])
+def test_no_text_is_in_the_other_language(locale: str, other: frozenset[str]) -> None:
+    found = {}
+    for key in catalogs.all_keys():
+        text = i18n.translations(locale).gettext(key)
+        if text != key and (words := foreign_words(text, other)):
+            found[key] = sorted(words)
+    assert found == {}
+
+
+def test_no_english_text_equals_its_key() -> None:
+    """An English text spelled as its key reads as untranslated and is said in Indonesian
+    ("Name: anonim" when the text of "anonymous" was "anonymous")."""
+    with i18n.po_path("en").open("rb") as f:
+        same = [m.id for m in read_po(f, locale="en") if m.id and m.string == m.id]
+    assert same == []

@@ -100,7 +100,7 @@ def _format(fmt: str | None, out: str) -> str:
         suffix = Path(out).suffix.lower().lstrip(".")
         fmt = suffix if suffix in FORMATS else "csv"
     if out == "-" and fmt == "xlsx" and sys.stdout.isatty():
-        fail("XLSX is binary: give --out FILE or redirect standard output")
+        fail("export refused: XLSX is binary: give --out FILE or redirect standard output")
     if out != "-" and not Path(out).parent.is_dir():
         raise click.BadParameter(f"no folder {Path(out).parent}", param_hint="--out")
     return fmt
@@ -155,11 +155,11 @@ def _authorized(
         if username is not None:
             user = by_username(session, username)
             if user is None:
-                fail(f"no console account {username!r}")
+                fail(f"export refused: no console account {username!r}")
         try:
             return authorize(user, filters, include_contacts)
         except ExportRefused as exc:
-            fail(str(exc))
+            fail(f"export refused: {exc}")
 
 
 def _secret(include_contacts: bool) -> str:

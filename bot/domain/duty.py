@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 from bot.domain import i18n
 from bot.domain.engine import Key, Say
 from bot.runtime import Hotline
-from storage import assignments, casestate, roster
+from flows.common import CONTACT_WINDOWS
+from flows.guidance import GUIDANCE, LATER, NO_CONTACT
+from flows.model import CONTACT, CONTACT_MESSAGE, CONTACT_NONE
+from storage import assignments, casestate, roster, sitetime
 from storage.cases import add_event
 from storage.casestate import OPEN
 from storage.models import Assignment, Case, Contact, Member, Site
@@ -40,7 +43,12 @@ def member_address(member: Member, site: Site) -> str:
 
 
 def tell_member(
-    session: Session, case: Case | None, member: Member, say: Say, now: datetime, party: str = "bot"
+    session: Session,
+    case: Case | None,
+    member: Member,
+    say: Say | list[Say],
+    now: datetime,
+    party: str = "bot",
 ) -> None:
     """Queue a message to a member (sent after commit by the send job)."""
     site = session.get_one(Site, member.site_id)
@@ -48,7 +56,7 @@ def tell_member(
         session,
         site_id=site.id,
         address=member_address(member, site),
-        body=i18n.render([say], MEMBER_LOCALE),
+        body=i18n.render(say if isinstance(say, list) else [say], MEMBER_LOCALE),
         now=now,
         party=party,
         member_id=member.id,
@@ -56,9 +64,18 @@ def tell_member(
     )
 
 
+def guidance(case: Case) -> list[Say]:
+    """What the member must know before acting: by the case's flags (sexual violence, forced
+    marriage, a request for a call) and when the resident does not want to be contacted."""
+    says = [Say(GUIDANCE[flag]) for flag in dict.fromkeys(case.flags) if flag in GUIDANCE]
+    if case.answers.get(CONTACT) == CONTACT_NONE:
+        says.append(Say(NO_CONTACT))
+    return says
+
+
 def may_message(session: Session, case: Case) -> Contact | None:
     """The resident, if they agreed to be messaged on this case and still can be."""
-    if not case.contact_ok or case.answers.get("contact") != "message" or case.contact_id is None:
+    if not case.contact_ok or case.answers.get(CONTACT) != CONTACT_MESSAGE or case.contact_id is None:
         return None
     contact = session.get(Contact, case.contact_id)
     if contact is None or contact.phone is None or contact.stopped:
@@ -68,7 +85,11 @@ def may_message(session: Session, case: Case) -> Contact | None:
 
 def tell_resident(
     session: Session, case: Case, contact: Contact, say: Say, now: datetime, **links: Any
-) -> None:
+) -> datetime | None:
+    """Queue a message to the resident, to go inside the safe time they chose (site-local);
+    returns when it will go if that is later than now."""
+    site = session.get_one(Site, case.site_id)
+    later = safe_time(case.answers.get("contact_time"), site.timezone, now)
     wa = contact.channel == "whatsapp"
     queue_message(
         session,
@@ -78,8 +99,31 @@ def tell_resident(
         now=now,
         contact_id=contact.id,
         case_id=case.id,
+        send_at=later,
         **links,
     )
+    return later
+
+
+def safe_time(choice: Any, tz: str, now: datetime) -> datetime | None:
+    """The next moment inside the resident's safe time, or None when now is fine (inside it, or
+    no window: "any", skipped, or a time in their own words the member reads in LIHAT)."""
+    window = CONTACT_WINDOWS.get(choice) if isinstance(choice, str) else None
+    if window is None:
+        return None
+    start, end = window
+    local = sitetime.local(now, tz)
+    if start <= local.hour < end:
+        return None
+    day = local.date() if local.hour < start else local.date() + timedelta(days=1)
+    return sitetime.day_start(day, tz) + timedelta(hours=start)
+
+
+def later_note(later: datetime | None, tz: str) -> list[Say]:
+    """What the member hears when their message to the resident waits for the safe time."""
+    if later is None:
+        return []
+    return [Say(LATER, {"time": i18n.local_datetime(later, tz, MEMBER_LOCALE)})]
 
 
 def _deadline(hotline: Hotline, case: Case, now: datetime) -> datetime:
@@ -126,7 +170,7 @@ def _choose(session: Session, case: Case, now: datetime, tried: set[int]) -> lis
     return []
 
 
-def _offer_say(session: Session, case: Case, deadline: datetime) -> Say:
+def _offer_say(session: Session, case: Case, deadline: datetime) -> list[Say]:
     site = session.get_one(Site, case.site_id)
     params = {
         "code": case.code,
@@ -135,7 +179,7 @@ def _offer_say(session: Session, case: Case, deadline: datetime) -> Say:
         "area": case.area.name if case.area else Key("unknown"),
         "deadline": i18n.local_time(deadline, site.timezone, MEMBER_LOCALE),
     }
-    return Say("member.offer_urgent" if case.urgent else "member.offer", params)
+    return [Say("member.offer_urgent" if case.urgent else "member.offer", params), *guidance(case)]
 
 
 def _offer(
@@ -233,12 +277,16 @@ def refer(
     casestate.move(session, case, "refer", now, actor=actor, member=who, to=org, note=text)
 
 
-def close(session: Session, case: Case, now: datetime, actor: str, who: str, text: str = "") -> None:
-    """Closed, with the resident told so if they agreed to messages."""
+def close(
+    session: Session, case: Case, now: datetime, actor: str, who: str, text: str = ""
+) -> datetime | None:
+    """Closed, with the resident told so if they agreed to messages; returns when that notice
+    goes if it waits for their safe time."""
     casestate.move(session, case, "close", now, actor=actor, member=who, note=text)
     assignments.withdraw_others(session, case.id, None, now)
     if contact := may_message(session, case):
-        tell_resident(session, case, contact, Say("resident.closed", {"code": case.code}), now)
+        return tell_resident(session, case, contact, Say("resident.closed", {"code": case.code}), now)
+    return None
 
 
 def cancel(session: Session, case: Case, now: datetime, actor: str, who: str, text: str) -> None:
@@ -252,9 +300,9 @@ def cancel(session: Session, case: Case, now: datetime, actor: str, who: str, te
         tell_member(session, case, holder, Say("member.cancelled", {"code": case.code}), now)
 
 
-def accept(session: Session, case: Case, member: Member, now: datetime, actor: str) -> None:
+def accept(session: Session, case: Case, member: Member, now: datetime, actor: str) -> datetime | None:
     """The member takes the case: other offers lapse (those alerted hear who has it), and the
-    resident is told if they agreed to messages."""
+    resident is told if they agreed to messages; returns when that notice goes if it waits."""
     offer = assignments.offer_of(session, case.id, member.id)
     if offer is not None and offer.status in ("offered", "expired", "withdrawn"):
         offer.status, offer.answered_at = "accepted", now
@@ -263,7 +311,8 @@ def accept(session: Session, case: Case, member: Member, now: datetime, actor: s
         tell_member(session, case, session.get_one(Member, other_id), taken, now)
     casestate.move(session, case, "accept", now, actor=actor, person=member)
     if contact := may_message(session, case):
-        tell_resident(session, case, contact, Say("resident.accepted", {"code": case.code}), now)
+        return tell_resident(session, case, contact, Say("resident.accepted", {"code": case.code}), now)
+    return None
 
 
 def reassign(

@@ -20,12 +20,16 @@ from transitions.core import MachineError
 from flows import CATEGORIES, START, reading
 from flows.model import (
     CONTACT,
+    CONTACT_CALL,
     CONTACT_HANDOFF,
     CONTACT_NONE,
     CONTACT_OK,
     DONE,
     EMERGENCY,
     FIRST,
+    FLAG_CALL,
+    FLAG_DARURAT,
+    FLAG_HANDOFF,
     MENU,
     NAME,
     SUMMARY,
@@ -47,6 +51,7 @@ logging.getLogger("transitions").setLevel(logging.WARNING)
 
 IDLE = "idle"  # no report in progress
 IDLE_LIMIT = timedelta(days=1)  # a report paused longer asks "continue or start again"
+PAUSE = timedelta(minutes=30)  # a report paused longer asks again whether it is safe to reply
 MISSES = 3  # unreadable answers before a KK member is offered
 
 
@@ -80,12 +85,14 @@ class Conv:
 class Inbound:
     text: str
     num_media: int = 0
+    media_types: tuple[str, ...] = ()  # e.g. "audio/ogg" for a WhatsApp voice note
 
 
 @dataclass(frozen=True)
 class Context:
     now: datetime
     places: Sequence[Area] = ()
+    pause: timedelta = PAUSE  # HOTLINE_RESUME_MINUTES
 
 
 # Effects: what happened, for the caller to persist.
@@ -166,6 +173,8 @@ def build_machine(flow: Flow) -> Machine:
         machine.add_transition("answer", step.name, flow.following(step.name))
         if step.skip:
             machine.add_transition("skip", step.name, step.skip_to or flow.following(step.name))
+        if step.ask_if is not None:  # not wanted given the answers so far: on to the next
+            machine.add_transition("pass", step.name, flow.following(step.name))
         if isinstance(step.answer, PlacePick):
             machine.add_transition("retry", step.name, flow.steps[i - 1].name)
         if emergency is not None and i < flow.steps.index(emergency):
@@ -200,9 +209,10 @@ class Engine:
             for s in f.steps
             if isinstance(s.answer, PlacePick) or s.role == SUMMARY
         }
-        # Advice said again at submission for a flag that a rule raised (e.g. sexual violence).
+        # Advice said again at submission for a flag a rule of the flow raised (sexual violence).
         self.advice = {
-            r.flag: r.advice for f in self.categories for s in f.steps for r in s.rules if r.flag and r.advice
+            f.name: {r.flag: r.advice for s in f.steps for r in s.rules if r.flag and r.advice}
+            for f in self.categories
         }
 
     def fire(self, conv: Conv, trigger: str, **kwargs: Any) -> str:
@@ -227,10 +237,15 @@ class Engine:
         out = Outcome()
         word = reading.global_word(msg.text) if msg.text else None
         data = conv.data
-        paused = conv.updated_at is not None and ctx.now - conv.updated_at > IDLE_LIMIT
-        if conv.state != IDLE and paused and not data.get("hold") and word is None:
-            data["hold"] = "resume"
-            out.replies.append(Say("resume.ask"))
+        paused = conv.updated_at is not None and ctx.now - conv.updated_at > ctx.pause
+        if conv.state != IDLE and paused and not data.get("hold") and word in (None, "BANTUAN"):
+            # On a shared phone the next message may not be theirs: nothing about the report
+            # until they say it is safe to reply.
+            data["hold"] = "safe_again"
+            data["long_pause"] = ctx.now - conv.updated_at > IDLE_LIMIT  # type: ignore[operator]
+            out.replies.append(Say("resume.safe"))
+        elif word == "TELEPON" and self._at_role(conv, CONTACT):
+            self._answer(conv, msg, ctx, out)  # "telepon" answers "how may we contact you?"
         elif word and word != "LEWATI":
             self._word(word, conv, msg, ctx, out)
         elif data.get("hold"):
@@ -257,6 +272,8 @@ class Engine:
     def _prompt(self, conv: Conv, out: Outcome) -> None:
         flow = self.flows[conv.flow]
         step = flow.step(conv.state)
+        while not step.wanted(conv.data.get("answers", {})):  # e.g. a number to call, not wanted
+            step = flow.step(self.fire(conv, "pass"))
         if step.role == SUMMARY:
             out.replies.append(self._summary(conv, flow))
         if isinstance(step.answer, PlacePick):
@@ -269,13 +286,16 @@ class Engine:
 
     def _summary(self, conv: Conv, flow: Flow) -> Say:
         data = conv.data
-        contact = data["answers"].get(CONTACT)
+        method = data["answers"].get(CONTACT)
+        step = flow.with_role(CONTACT)
+        options = step.answer.options if step is not None and isinstance(step.answer, Choice) else ()
+        labels = {o.value: o.label for o in options}
         return Say(
             "summary",
             {
                 "category": Key(flow.title),
                 "area": data.get("area_name") or Key("unknown"),
-                "contact": Key(f"opt.contact.{contact}") if contact else Key("unknown"),
+                "contact": Key(labels[method]) if method in labels else Key("unknown"),
                 "name": data["answers"].get(NAME) or Key("anonymous"),
             },
         )
@@ -295,19 +315,7 @@ class Engine:
         in_report = conv.state != IDLE
         consented = bool(data.get("consent"))
         if word == "DARURAT":
-            out.replies.append(Say("emergency"))
-            if not in_report:
-                out.effects.append(UrgentNow())
-                return
-            if consented:
-                data["urgent"] = True
-                _add_flag(data, "darurat")
-                out.replies.append(Say("urgent.noted"))
-                if not data.get("hold") and conv.flow != self.start.name:
-                    with suppress(MachineError):  # past the questions already: carry on there
-                        self.fire(conv, "hurry")
-            if not data.get("hold"):
-                self._reprompt(conv, out)
+            self._darurat(conv, out)
         elif word == "BATAL":
             if in_report:
                 out.effects.append(Forget(conv.run))
@@ -335,9 +343,14 @@ class Engine:
             data["hold"] = "erase"
             out.replies.append(Say("erase.ask"))
         elif word == "BANTUAN":
+            if not in_report and not data.get("hold"):  # "bantuan"/"tolong" as a first message
+                self._start(conv, msg, out)
+                return
             out.replies.append(Say("help"))
             if not data.get("hold"):
                 self._reprompt(conv, out)
+        elif word == "TELEPON":
+            self._call_me(conv, msg, out)
         elif word in ("EN", "ID"):
             conv.locale = word.lower()
             out.replies.append(Say("lang.set"))
@@ -346,6 +359,54 @@ class Engine:
         elif word == "BERHENTI":
             out.effects.append(Stop())
             out.replies.append(Say("stopped"))
+
+    def _darurat(self, conv: Conv, out: Outcome) -> None:
+        """Emergency numbers at once; a report in progress turns urgent and goes straight to
+        where, and outside a report the latest open case turns urgent."""
+        data = conv.data
+        out.replies.append(Say("emergency"))
+        if conv.state == IDLE:
+            out.effects.append(UrgentNow())
+            return
+        if data.get("consent"):
+            data["urgent"] = True
+            _add_flag(data, FLAG_DARURAT)
+            out.replies.append(Say("urgent.noted"))
+            if not data.get("hold") and conv.flow != self.start.name:
+                with suppress(MachineError):  # past the questions already: carry on there
+                    self.fire(conv, "hurry")
+        if not data.get("hold"):
+            self._reprompt(conv, out)
+
+    def _at_role(self, conv: Conv, role: str) -> bool:
+        return conv.state not in (IDLE, DONE) and self.flows[conv.flow].step(conv.state).role == role
+
+    def _call_me(self, conv: Conv, msg: Inbound, out: Outcome) -> None:
+        """TELEPON: a call instead of typing. With consent, a case now with what is known; before
+        it, safety and consent come first and the case follows the "yes"."""
+        if conv.state == IDLE:
+            self._start(conv, msg, out)
+            conv.data["call_me"] = True
+            return
+        data = conv.data
+        data["call_me"] = True
+        if data.get("consent"):  # an open question (a hold included) gives way to the call
+            self._submit(conv, out, kind="call")
+            return
+        out.replies.append(Say("call.after_consent"))
+        if not data.get("hold"):
+            self._reprompt(conv, out)
+
+    def _recheck(self, step: Step, value: Any, data: dict[str, Any], out: Outcome) -> bool:
+        """An answer asked again once (see Rule.recheck): True when this one is not taken yet."""
+        flags = data.get("flags", [])
+        rule = next((r for r in step.rules if r.recheck and r.applies(value) and r.fits(flags)), None)
+        done = data.setdefault("rechecked", [])
+        if rule is None or step.name in done:
+            return False
+        done.append(step.name)
+        out.replies.append(Say(rule.say or ""))
+        return True
 
     def _skip(self, conv: Conv, ctx: Context, out: Outcome) -> None:
         step = self.flows[conv.flow].step(conv.state)
@@ -358,9 +419,28 @@ class Engine:
 
     # -- holds: a yes/no asked outside the flow ------------------------------------------------
 
+    def _safe_again(self, conv: Conv, msg: Inbound, ctx: Context, out: Outcome) -> None:
+        """After a pause: is it safe to reply? Yes: back to the report (after a day, "continue or
+        start again" first). No: how to stay safe, and the same question next time."""
+        data = conv.data
+        answer = reading.read_yes_no(msg.text)
+        if answer is None:
+            out.replies.extend([Say("hint.yes_no"), Say("resume.safe")])
+        elif not answer:
+            out.replies.append(Say("safety.leave"))
+        elif data.pop("long_pause", False):
+            data["hold"] = "resume"
+            out.replies.append(Say("resume.ask"))
+        else:
+            del data["hold"]
+            self._prompt(conv, out)
+
     def _hold(self, conv: Conv, msg: Inbound, ctx: Context, out: Outcome) -> None:
         data = conv.data
         hold = data["hold"]
+        if hold == "safe_again":
+            self._safe_again(conv, msg, ctx, out)
+            return
         if hold == "resume":
             pick = reading.read_choice(
                 msg.text,
@@ -392,7 +472,7 @@ class Engine:
             if answer:
                 data["handoff"] = True
                 data["answers"].setdefault(CONTACT, CONTACT_HANDOFF)
-                self._submit(conv, out, handoff=True)
+                self._submit(conv, out, kind="handoff")
             else:
                 data["misses"] = 0
                 out.replies.append(Say("handoff.declined"))
@@ -407,6 +487,9 @@ class Engine:
         if msg.num_media:
             data["media"] = data.get("media", 0) + msg.num_media
         result = self._read(step, msg, conv, ctx)
+        voice_or_photo = bool(msg.num_media) and not reading.clean(msg.text)
+        if isinstance(result, Miss) and voice_or_photo:
+            result = Miss("hint.media")  # the bot cannot listen: say how to answer instead
         if isinstance(result, Miss):
             data["misses"] = data.get("misses", 0) + 1
             if data["misses"] >= MISSES and data.get("consent"):
@@ -422,10 +505,16 @@ class Engine:
             self._prompt(conv, out)
             return
         value = result.value
+        if voice_or_photo and isinstance(step.answer, Text):
+            out.replies.append(Say("note.media_kept"))
+        flags = data.setdefault("flags", [])
+        if self._recheck(step, value, data, out):
+            self._prompt(conv, out)
+            return
         data["answers"][answer_key(step)] = value
         end = None
         for rule in step.rules:
-            if rule.applies(value):
+            if rule.applies(value) and not rule.recheck and rule.fits(flags):
                 data["urgent"] = data["urgent"] or rule.urgent
                 if rule.flag:
                     _add_flag(data, rule.flag)
@@ -438,6 +527,9 @@ class Engine:
         self.fire(conv, "answer", value=value)
         if end:
             self._end(end, conv, out)
+            return
+        if data.get("call_me") and data.get("consent"):  # TELEPON before consent: now we may
+            self._submit(conv, out, kind="call")
             return
         if conv.flow == self.start.name and conv.state == DONE:  # the menu chose a category
             conv.flow, conv.state = value, self.flows[value].first
@@ -493,16 +585,21 @@ class Engine:
             out.replies.append(Say("cancelled"))
         self._finish(conv)
 
-    def _submit(self, conv: Conv, out: Outcome, handoff: bool = False) -> None:
+    def _submit(self, conv: Conv, out: Outcome, kind: str = "report") -> None:
+        """Make the case: a whole `report`, a `handoff` after too many unreadable answers, or a
+        `call` (TELEPON) with what is known so far."""
         data = conv.data
         answers = data["answers"]
+        if kind == "call":
+            answers[CONTACT] = CONTACT_CALL
         category = conv.flow if conv.flow != self.start.name else data.get("intent", self.fallback)
         method = answers.get(CONTACT) or CONTACT_NONE
+        extra = {"handoff": [FLAG_HANDOFF], "call": [FLAG_CALL]}.get(kind, [])
         report = {
             "category": category,
             "answers": {k: v for k, v in answers.items() if k not in self.unrecorded},
             "urgent": bool(data.get("urgent")),
-            "flags": list(data.get("flags", [])) + (["handoff"] if handoff else []),
+            "flags": list(data.get("flags", [])) + [f for f in extra if f not in data.get("flags", [])],
             "area_id": data.get("area_id"),
             "contact_method": method,
             "contact_ok": method in CONTACT_OK,
@@ -511,10 +608,11 @@ class Engine:
             "consent": data.get("consent"),
         }
         out.effects.append(Submit(report))
-        out.replies.append(Say("handoff.done" if handoff else "submitted"))
-        if not handoff:
+        out.replies.append(Say({"handoff": "handoff.done", "call": "call.done"}.get(kind, "submitted")))
+        if kind == "report":
             out.replies.append(Say(f"submitted.{method}"))
-        for key in dict.fromkeys(self.advice[f] for f in report["flags"] if f in self.advice):
+        advice = self.advice.get(category, {})
+        for key in dict.fromkeys(advice[f] for f in report["flags"] if f in advice):
             out.replies.append(Say(key))
         self._finish(conv)
 

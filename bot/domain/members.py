@@ -1,4 +1,4 @@
-"""KK members' commands by text: TERIMA, TOLAK, LIHAT, CATAT, RUJUK, SELESAI, KASUS, BALAS.
+"""KK members' commands by text: TERIMA, TOLAK, LIHAT, CATAT, RUJUK, SELESAI, KASUS, BALAS, MEDIA.
 
 `read_command` is pure; `run` acts on the case inside the caller's transaction (the case row
 locked, so two members racing TERIMA queue up and exactly one wins) and returns the reply.
@@ -18,10 +18,11 @@ from bot.domain import duty, i18n
 from bot.domain.engine import Key, Say
 from bot.runtime import Hotline
 from flows import FLOWS
-from flows.members import FIELDS, INSTITUTIONS, NEEDS_CODE, NEEDS_TEXT, VERBS
-from flows.model import Choice
+from flows.guidance import CODEWORD, SAFER
+from flows.members import FIELDS, FLAGS, INSTITUTIONS, NEEDS_CODE, NEEDS_TEXT, VERBS, YES_NO
+from flows.model import Choice, YesNo
 from flows.reading import norm
-from storage import assignments, audit, casestate
+from storage import assignments, audit, casebook, casestate, queries
 from storage.cases import add_event
 from storage.casestate import OPEN
 from storage.models import Case, Contact, Member, Site
@@ -34,6 +35,7 @@ _MOVES = {"RUJUK": "refer", "SELESAI": "close"}  # commands that move the case (
 HOLDER_ONLY = frozenset({"CATAT", "RUJUK", "SELESAI", "BALAS"})  # see _may_act
 TEXT_LIMIT = 1000  # a note or a relayed message; the full text stays in the transcript
 STORY_LIMIT = 600  # LIHAT stays one message: Twilio refuses bodies over 1,600 characters
+MEDIA_LIMIT = 10  # pictures and recordings forwarded by one MEDIA, one message each
 
 
 @dataclass
@@ -88,19 +90,49 @@ def read_command(body: str) -> Command:
 
 
 def is_case_command(body: str) -> bool:
-    """A command about cases: a member's, even while they are in a report of their own."""
-    verb, _ = _verb(list(re.finditer(r"\S+", body)))
-    return verb in NEEDS_CODE or verb == "KASUS"
+    """A command about cases that reaches a member even while they are in a report of their own:
+    KASUS alone, or a command followed by something that reads as a case code. Anything else is
+    an answer to the report: "kirim" at "Kirim laporan?", "tidak bisa", "foto menyusul"."""
+    tokens = list(re.finditer(r"\S+", body))
+    verb, i = _verb(tokens)
+    if verb == "KASUS":
+        return i == len(tokens)
+    if verb not in NEEDS_CODE:
+        return False
+    words = [t.group().strip(_EDGES) for t in tokens]
+    while i < len(words) and words[i].lower() in _FILLERS | {""}:
+        i += 1
+    if i < len(words) and _typed_code(words[i]):
+        return True
+    pair = words[i : i + 2]  # "pre 7k3qx": a prefix, then the code
+    if len(pair) < 2 or not pair[0].isalpha() or not _typed_code(pair[1]):
+        return False
+    code = assignments.read_code("".join(pair))
+    return code is not None and code[0] is not None
+
+
+def _typed_code(word: str) -> bool:
+    """A word a member typed as a case code: one with a digit, or in capitals as the hotline
+    writes codes. "besok" or "sekarang" read as codes by their letters alone, but are words."""
+    if assignments.read_code(word) is None:
+        return False
+    return any(c.isdigit() for c in word) or not any(c.islower() for c in word)
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+# Every way to write each institution, its own name included ("Kelurahan/Desa" as typed).
+_ALIASES = tuple((_plain(a), name) for name, words in INSTITUTIONS.items() for a in (name, *words))
 
 
 def institution(text: str) -> str | None:
-    """The institution named in a RUJUK, longest name first ("uptd ppa" before "ppa")."""
-    low = " " + re.sub(r"[^\w]+", " ", text.lower()) + " "
-    aliases = sorted(
-        ((a, name) for name, words in INSTITUTIONS.items() for a in (name.lower(), *words)),
-        key=lambda pair: -len(pair[0]),
-    )
-    return next((name for alias, name in aliases if f" {alias} " in low), None)
+    """The institution named in a RUJUK: the first one named (what follows is a note), and of
+    names starting at the same word the longer ("unit ppa" before "ppa"). Whole words only."""
+    low = f" {_plain(text)} "
+    found = [(low.find(f" {alias} "), -len(alias), name) for alias, name in _ALIASES]
+    return min(((at, size, name) for at, size, name in found if at >= 0), default=(0, 0, None))[2]
 
 
 def _find(session: Session, member: Member, command: Command) -> tuple[Case | None, str]:
@@ -168,8 +200,8 @@ def _terima(act: Act) -> list[Say]:
     offer = assignments.offer_of(session, case.id, member.id)
     if (offer is None or offer.status == "declined") and not _may_act(member, case):
         return [Say("member.not_offered", params)]
-    duty.accept(session, case, member, now, act.actor)
-    return [Say("member.accepted", params)]
+    later = duty.accept(session, case, member, now, act.actor)
+    return [Say("member.accepted", params), *duty.later_note(later, _zone(session, case))]
 
 
 def _tolak(act: Act) -> list[Say]:
@@ -199,16 +231,22 @@ def _lihat(act: Act) -> list[Say]:
                 "status": Key(casestate.LABELS[case.status]),
                 "urgent": "!" if case.urgent else "",
                 "date": i18n.local_datetime(case.created_at, site.timezone, duty.MEMBER_LOCALE),
-                "flags": ", ".join(case.flags) or "-",
-                "contact": _contact_line(session, case),
+                "flags": ", ".join(flag_labels(case.flags, duty.MEMBER_LOCALE)) or "-",
+                "contact": _contact_line(session, case, holder=case.member_id == member.id),
                 "answers": _answers(case),
             },
-        )
+        ),
+        *duty.guidance(case),
     ]
 
 
-def _contact_line(session: Session, case: Case) -> str:
-    """How the resident wants to be reached. Their number only when they asked for a call."""
+def _zone(session: Session, case: Case) -> str:
+    return session.get_one(Site, case.site_id).timezone
+
+
+def _contact_line(session: Session, case: Case, holder: bool = False) -> str:
+    """How the resident wants to be reached. Their number, and the safer one they gave, only
+    when they asked for a call; their code word only to the holder, to check who answers."""
     method = case.answers.get("contact") or "none"
     contact = session.get(Contact, case.contact_id) if case.contact_id else None
     line = (
@@ -218,31 +256,52 @@ def _contact_line(session: Session, case: Case) -> str:
     )
     if method == "call" and contact is not None and contact.phone:
         line += f" {contact.phone}"
+    if method == "call" and (safer := case.answers.get("safer_number")):
+        line += " " + i18n.text(SAFER, duty.MEMBER_LOCALE, number=safer)
+    if holder and (word := case.answers.get("codeword")):
+        line += " " + i18n.text(CODEWORD, duty.MEMBER_LOCALE, word=word)
     if contact is not None and contact.name:
         line += f" ({contact.name})"
     return line
 
 
 def _answers(case: Case) -> str:
-    """The report's answers as 'question: answer' lines, option values shown as their labels."""
-    flow = FLOWS.get(case.category)
+    """The report's answers as 'question: answer' lines, each as its label, never as stored."""
+    locale = duty.MEMBER_LOCALE
     lines = []
     for name, value in case.answers.items():
         if name not in FIELDS or value in (None, "", []):
             continue
-        step = flow.step(name) if flow is not None and flow.has(name) else None
-        if step is not None and isinstance(step.answer, Choice):
-            labels = {o.value: i18n.text(o.label, duty.MEMBER_LOCALE) for o in step.answer.options}
-            values = value if isinstance(value, list) else [value]
-            value = ", ".join(labels.get(v, str(v)) for v in values)
-        elif name == "nik":  # enough to match a document; the whole number only in the console
-            value = "*" * 12 + str(value)[-4:]
-        elif isinstance(value, str) and len(value) > STORY_LIMIT:
-            value = value[:STORY_LIMIT].rstrip() + "..."
-        lines.append(f"- {i18n.text(f'field.{name}', duty.MEMBER_LOCALE)}: {value}")
+        if name == "nik":  # enough to match a document; the whole number only in the console
+            shown = "*" * 12 + str(value)[-4:]
+        else:
+            shown = answer_text(case.category, name, value, locale)
+        if len(shown) > STORY_LIMIT:
+            shown = shown[:STORY_LIMIT].rstrip() + "..."
+        lines.append(f"- {i18n.text(f'field.{name}', locale)}: {shown}")
     if case.answers.get("media"):
-        lines.append(f"- foto: {case.answers['media']}")
+        label = i18n.text("field.media", locale)
+        lines.append(f"- {label}: {case.answers['media']} (MEDIA {duty.short(case)})")
     return "\n".join(lines) or "-"
+
+
+def answer_text(category: str, name: str, value: Any, locale: str) -> str:
+    """One stored answer as people read it: a choice as its option's label, yes/no as "ya" or
+    "tidak", several values joined; free text, numbers and places as given."""
+    flow = FLOWS.get(category)
+    step = flow.step(name) if flow is not None and flow.has(name) else None
+    values = value if isinstance(value, list) else [value]
+    if step is not None and isinstance(step.answer, Choice):
+        labels = {o.value: o.label for o in step.answer.options}
+        return ", ".join(i18n.text(labels[v], locale) if v in labels else str(v) for v in values)
+    if step is not None and isinstance(step.answer, YesNo) and value in YES_NO:
+        return i18n.text(YES_NO[value], locale)
+    return ", ".join(str(v) for v in values)
+
+
+def flag_labels(flags: list[str], locale: str) -> list[str]:
+    """A case's flags as their labels ("tpks" -> "kekerasan seksual (TPKS)")."""
+    return [i18n.text(f"flag.{flag}", locale) if flag in FLAGS else str(flag) for flag in flags]
 
 
 def _catat(act: Act) -> list[Say]:
@@ -259,8 +318,8 @@ def _rujuk(act: Act) -> list[Say]:
 
 
 def _selesai(act: Act) -> list[Say]:
-    duty.close(act.session, act.case, act.now, act.actor, act.member.name, act.text)
-    return [Say("member.closed", act.params)]
+    later = duty.close(act.session, act.case, act.now, act.actor, act.member.name, act.text)
+    return [Say("member.closed", act.params), *duty.later_note(later, _zone(act.session, act.case))]
 
 
 def _balas(act: Act) -> list[Say]:
@@ -268,11 +327,37 @@ def _balas(act: Act) -> list[Say]:
     if contact is None:
         return [Say("member.no_messages", {**act.params, "contact": _contact_line(act.session, act.case)})]
     say = Say("resident.relay", {"code": act.case.code, "text": act.text})
-    duty.tell_resident(
-        act.session, act.case, contact, say, act.now, member_id=act.member.id
-    )  # the bot relays
+    later = duty.tell_resident(act.session, act.case, contact, say, act.now, member_id=act.member.id)
     add_event(act.session, act.case, "relayed", act.now, actor=act.actor, member=act.member.name)
-    return [Say("member.relayed", act.params)]
+    return [Say("member.relayed", act.params), *duty.later_note(later, _zone(act.session, act.case))]
+
+
+def _media(act: Act) -> list[Say]:
+    """MEDIA: the pictures and recordings the resident sent with the case, forwarded to the
+    member's own number one per message (Twilio fetches its own media URLs), audited."""
+    session, member, case, now, params = act.session, act.member, act.case, act.now, act.params
+    if not _may_view(session, member, case):
+        return [Say("member.not_yours", params)]
+    said = [m for m in casebook.transcript(session, case.id) if m.direction == "in" and m.party == "resident"]
+    items = [item for m in said for item in m.media or [] if isinstance(item, dict) and item.get("url")]
+    if not items:  # HAPUS or the purge keeps how many there were, not the media
+        return [Say("member.media_erased" if any(m.num_media for m in said) else "member.media_none", params)]
+    items = items[:MEDIA_LIMIT]
+    audit.record(session, act.actor, "view_media", now, case=case.code, count=len(items))
+    site = session.get_one(Site, member.site_id)
+    for n, item in enumerate(items, 1):
+        say = Say("member.media_item", {**params, "n": n, "total": len(items)})
+        queries.queue_message(
+            session,
+            site_id=site.id,
+            address=duty.member_address(member, site),
+            body=i18n.render([say], duty.MEMBER_LOCALE),
+            now=now,
+            member_id=member.id,
+            case_id=case.id,
+            media=[{"url": item["url"], "type": item.get("type")}],
+        )
+    return [Say("member.media_sent", {**params, "count": len(items)})]
 
 
 _HANDLERS: dict[str, Callable[[Act], list[Say]]] = {
@@ -283,6 +368,7 @@ _HANDLERS: dict[str, Callable[[Act], list[Say]]] = {
     "RUJUK": _rujuk,
     "SELESAI": _selesai,
     "BALAS": _balas,
+    "MEDIA": _media,
 }
 
 

@@ -19,6 +19,7 @@ from bot.domain import duty, i18n, members
 from bot.domain.engine import (
     ENGINE,
     IDLE,
+    PAUSE,
     Consented,
     Context,
     Conv,
@@ -88,6 +89,8 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
     contact.last_inbound_at = now
     if msg.profile_name and not contact.profile_name:
         contact.profile_name = msg.profile_name[:200]
+    if contact.codeword and reading.norm(msg.body) == contact.codeword:
+        return _silent_alarm(session, contact, row, inbound_id, msg, now)
     if row.state == IDLE and not row.data.get("hold") and not reading.global_word(msg.body):
         relay = assignments.relay_case(session, contact.id, now - RELAY_WINDOW)
         if relay is not None:
@@ -97,7 +100,8 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
     ]
     # A deep copy: the row must see a new value, or SQLAlchemy finds nothing changed in JSON.
     conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
-    outcome = ENGINE.step(conv, Inbound(msg.body, len(msg.media)), Context(now, places))
+    inbound = Inbound(msg.body, len(msg.media), tuple(kind for _, kind in msg.media))
+    outcome = ENGINE.step(conv, inbound, Context(now, places, _pause(hotline)))
 
     says, case_id = _apply(session, site, contact, row, conv, outcome, now)
     # The inbound joins the run it belongs to now (the first message of a report opens it).
@@ -195,6 +199,24 @@ def _member_step(
     )  # fmt: skip
 
 
+def _pause(hotline: Hotline) -> timedelta:
+    minutes = hotline.config.get("HOTLINE_RESUME_MINUTES")
+    return timedelta(minutes=float(minutes)) if minutes else PAUSE
+
+
+def _silent_alarm(
+    session: Session, contact: Contact, row: Conversation, inbound_id: int, msg: Incoming, now: datetime
+) -> Result:
+    """The resident's code word, texted alone: their latest open case becomes urgent and the
+    members are alerted; the reply says nothing anyone holding the phone could read into."""
+    case = cases.make_latest_urgent(session, contact.id, now, actor="codeword")
+    _tag(session, inbound_id, row.run, case.id if case else None)
+    return _reply(
+        session, [Say("resident.ack")], row.locale, msg, now, inbound_id,
+        contact_id=contact.id, conversation_id=row.id, run=row.run, case_id=case.id if case else None,
+    )  # fmt: skip
+
+
 def _relay_to_member(
     session: Session,
     case: Case,
@@ -247,23 +269,15 @@ def _tag(session: Session, message_id: int, run: int | None, case_id: int | None
 
 
 def _status(session: Session, contact: Contact, site: Site, locale: str) -> list[Say]:
-    """STATUS: the sender's own cases, found by their own number, never anyone else's."""
+    """STATUS: the sender's own cases, found by their own number, never anyone else's. Codes and
+    neutral states only: whoever holds a shared phone learns nothing about what was reported."""
     mine = cases.cases_of(session, contact.id, limit=STATUS_LIMIT + 1)
     if not mine:
         return [Say("status.none")]
     lines = [Say("status.head")]
     for case in mine[:STATUS_LIMIT]:
-        lines.append(
-            Say(
-                "status.line",
-                {
-                    "code": case.code,
-                    "category": Key(f"cat.{case.category}"),
-                    "status": Key(casestate.LABELS[case.status]),
-                    "date": i18n.local_date(case.created_at, site.timezone, locale),
-                },
-            )
-        )
+        state = "status.resident.open" if case.status in casestate.OPEN else "status.resident.done"
+        lines.append(Say("status.line", {"code": case.code, "status": Key(state)}))
     if len(mine) > STATUS_LIMIT:
         lines.append(Say("status.more"))
     return lines

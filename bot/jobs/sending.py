@@ -76,6 +76,8 @@ def _plan(session: Session, config: Mapping[str, Any], msg: Message, now: dateti
         status_callback=f"{public.rstrip('/')}/twilio/status?m={msg.id}" if public else None,
         content_sid=msg.template,
         content_variables={"1": _one_line(msg.body)} if msg.template else None,
+        # stored on the queued message ([{"url", "type"}], e.g. MEDIA); HAPUS empties it meanwhile
+        media_urls=tuple(m["url"] for m in msg.media or [] if isinstance(m, dict) and m.get("url")),
     )
 
 

@@ -63,6 +63,7 @@ class Outgoing:
     status_callback: str | None = None
     content_sid: str | None = None  # a pre-approved WhatsApp template ("HX..."): body is not sent
     content_variables: dict[str, str] | None = None  # the template's {{1}}, {{2}}, ...
+    media_urls: tuple[str, ...] = ()  # pictures or recordings to attach (Twilio's own URLs work as is)
 
 
 class Transport(Protocol):
@@ -89,7 +90,7 @@ class ConsoleTransport:
 
 def _printable(message: Outgoing) -> str:
     if not message.content_sid:
-        return message.body
+        return "\n".join([message.body, *(f"[media] {url}" for url in message.media_urls)])
     variables = " ".join((message.content_variables or {}).values())
     return f"[template {message.content_sid}] {variables}".rstrip()
 
@@ -125,6 +126,8 @@ def _create_args(message: Outgoing) -> dict[str, Any]:
             kwargs["content_variables"] = json.dumps(message.content_variables, ensure_ascii=False)
     else:
         kwargs["body"] = message.body
+        if message.media_urls:
+            kwargs["media_url"] = list(message.media_urls)
     if message.status_callback:
         kwargs["status_callback"] = message.status_callback
     return kwargs

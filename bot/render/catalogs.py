@@ -14,6 +14,7 @@ from bot.domain.i18n import DOMAIN, LOCALES, LOCALES_DIR, po_path
 from bot.render.report import LABEL_KEYS
 from flows import FLOWS
 from flows.common import SYSTEM_KEYS
+from flows.guidance import KEYS as GUIDANCE_KEYS
 from flows.members import KEYS as MEMBER_KEYS
 from storage.casestate import LABELS as STATUS_LABELS
 
@@ -50,7 +51,8 @@ def console_keys() -> set[str]:
 
 
 def all_keys() -> list[str]:
-    keys: set[str] = set(SYSTEM_KEYS) | set(MEMBER_KEYS) | set(STATUS_LABELS.values()) | console_keys()
+    keys: set[str] = set(SYSTEM_KEYS) | set(MEMBER_KEYS) | set(GUIDANCE_KEYS) | set(STATUS_LABELS.values())
+    keys |= console_keys()
     for flow in FLOWS.values():
         keys |= flow.message_keys()
     return sorted(keys)

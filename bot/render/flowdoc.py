@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain import i18n
 from bot.render import catalogs
 from flows import CATEGORIES, FLOWS, START, reading
-from flows.model import DONE, Flow, PlacePick
+from flows.model import DONE, FIRST, MENU, Flow, PlacePick
 
 
 def _edges(flow: Flow) -> list[tuple[str, str, str]]:
@@ -14,13 +14,15 @@ def _edges(flow: Flow) -> list[tuple[str, str, str]]:
     for step in flow.steps:
         for rule in step.rules:
             if rule.goto or rule.end:
-                dest = DONE if rule.end else flow.first if rule.goto == "@first" else rule.goto
+                dest = DONE if rule.end else flow.first if rule.goto == FIRST else rule.goto
                 label = " / ".join(sorted(rule.when)) or (f"< {rule.under}" if rule.under else "")
                 edges.append((step.name, dest or DONE, label))
         if step.skip:
             edges.append((step.name, step.skip_to or flow.following(step.name), "LEWATI"))
         if isinstance(step.answer, PlacePick):
             edges.append((step.name, flow.steps[flow.steps.index(step) - 1].name, "bukan"))
+        if step.ask_if is not None:
+            edges.append((step.name, flow.following(step.name), "tidak ditanya"))
         edges.append((step.name, flow.following(step.name), ""))
     return edges
 
@@ -31,7 +33,8 @@ def mermaid(flow: Flow) -> str:
         target = "[*]" if dest == DONE else dest
         lines.append(f"    {src} --> {target}" + (f": {label}" if label else ""))
     if flow is START:
-        lines += [f"    menu --> {c.name}: {c.name}" for c in CATEGORIES]
+        menu = START.with_role(MENU)
+        lines += [f"    {menu.name} --> {c.name}: {c.name}" for c in CATEGORIES if menu is not None]
     return "\n".join(lines) + "\n"
 
 

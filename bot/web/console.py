@@ -32,12 +32,12 @@ from flask import (
 from sqlalchemy.orm import Session
 
 from bot.domain import duty, i18n
-from bot.domain.members import institution
+from bot.domain.members import answer_text, flag_labels, institution
 from bot.render import export as exporter
 from bot.render import redact, report
 from bot.runtime import Hotline
 from flows import CATEGORIES
-from flows.members import INSTITUTIONS
+from flows.members import CONSOLE_FIELDS, FIELDS, INSTITUTIONS
 from storage import audit, casebook, casestate, delivery, roster, sitetime
 from storage import users as accounts
 from storage.figures import monthly
@@ -264,9 +264,6 @@ def case(code: str) -> Any:
             }
             for e in events
         ]
-        answers = {
-            k: (v if show else _hide(k, v, names)) for k, v in item.answers.items() if v not in (None, "", [])
-        }
         page = render_template(
             "console/case.html",
             case=item,
@@ -274,7 +271,8 @@ def case(code: str) -> Any:
             events=timeline,
             phone=resident.phone if show and resident is not None else None,
             members=members,
-            answers=answers,
+            answers=_answer_rows(item, show, names),
+            flags=flag_labels(item.flags, session.get("locale", "id")),
             resident=redact.pseudonym(item.contact_id, secret),
             institutions=list(INSTITUTIONS),
             tz=item.site.timezone,
@@ -297,6 +295,20 @@ def _names(case: Any, resident: Contact | None) -> tuple[str, ...]:
     if resident is not None:
         found += [resident.name, resident.profile_name]
     return tuple(n for n in found if isinstance(n, str) and n.strip())
+
+
+def _answer_rows(case: Case, show: bool, names: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """The report's answers as the coordinator reads them, in their console language: each under
+    its label, a choice as its option's label and yes/no as a word, hidden as `_hide` says."""
+    locale = session.get("locale", "id")
+    rows = []
+    for key, value in case.answers.items():
+        if value in (None, "", []):
+            continue
+        label = t(f"field.{key}") if key in (*FIELDS, *CONSOLE_FIELDS) else key
+        text = answer_text(case.category, key, value, locale)
+        rows.append((label, text if show else _hide(key, text, names)))
+    return rows
 
 
 def _hide(key: str, value: Any, names: tuple[str, ...]) -> Any:
