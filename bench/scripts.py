@@ -16,6 +16,7 @@ KEKERASAN = (
     "1",
     "2",
     "malam",
-    "LEWATI",
+    "LEWATI",  # no code word
+    "LEWATI",  # anonymous
     "1",
 )

@@ -27,7 +27,8 @@ def main() -> None:
             n = sms_segments(reply)
             total += n
             print(f"  {text[:28]:<30} {len(reply):4d} chars {n} seg{'' if gsm7(reply) else ' (UCS-2!)'}")
-        print(f"{locale}: {len(KEKERASAN)} replies, {total} SMS segments in all")
+        assert "PRE-7K3QX" in reply, "the script no longer reaches a submitted report"
+        print(f"{locale}: {len(KEKERASAN)} replies, {total} SMS segments in all (target: one each)")
 
 
 if __name__ == "__main__":
