@@ -37,7 +37,9 @@ KEYS = (
     "HOTLINE_RESUME_MINUTES",
     "TWILIO_WA_TEMPLATE_SID",
     "HOTLINE_SMS_FALLBACK",
+    "HOTLINE_TRUSTED_PROXIES",
 )
+MAX_PROXIES = 10
 
 
 class ConfigError(RuntimeError):
@@ -46,9 +48,6 @@ class ConfigError(RuntimeError):
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    # Behind one proxy (Procfile: gunicorn behind the platform's router), the client's address is
-    # the proxy's X-Forwarded-For entry; the login throttle counts by it.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(
         DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'hotline.db'}",
@@ -60,6 +59,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for flag in ("HOTLINE_ALLOW_UNSIGNED", "HOTLINE_SMS_FALLBACK"):  # "1", "true", "on" from the env
         app.config[flag] = is_on(app.config.get(flag, ""))
     _check(app.config)
+    # The client's address (the login throttle counts by it) is the socket's, unless proxies we
+    # run append to X-Forwarded-For: then the entry the nearest of them wrote, never the client's.
+    app.config["HOTLINE_TRUSTED_PROXIES"] = proxies = int(app.config.get("HOTLINE_TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     app.config.setdefault("SECRET_KEY", None)
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _instance_secret(Path(app.instance_path))
     app.config.update(
@@ -109,6 +113,13 @@ def _check(config: Mapping[str, Any]) -> None:
                 raise ValueError
         except ValueError:
             raise ConfigError(f"{key} must be a number of minutes above 0, not {config[key]!r}") from None
+    proxies = config.get("HOTLINE_TRUSTED_PROXIES")
+    text = "" if proxies is None else str(proxies).strip()  # True is "True": refused too
+    if text and not (text.isascii() and text.isdigit() and int(text) <= MAX_PROXIES):
+        raise ConfigError(
+            f"HOTLINE_TRUSTED_PROXIES must be the number of proxies in front of the web process, "
+            f"0 to {MAX_PROXIES} (1 behind one proxy), not {proxies!r}"
+        )
     if config.get("TWILIO_AUTH_TOKEN") and not config.get("PUBLIC_URL"):
         logging.getLogger(__name__).warning(
             "PUBLIC_URL is not set: signatures are checked against the request URL, which "

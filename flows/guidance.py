@@ -17,4 +17,5 @@ NO_CONTACT = "guide.no_contact"  # the resident chose "don't contact me", even a
 LATER = "member.resident_later"  # a message to the resident waits for the safe time they chose
 SAFER = "member.safer_number"  # the safer number a resident gave for calls, in LIHAT
 CODEWORD = "member.codeword"  # the resident's code word, in the holder's LIHAT
-KEYS = (*GUIDANCE.values(), NO_CONTACT, LATER, SAFER, CODEWORD)
+ALARM, ALARM_CLOSED = "member.codeword_alarm", "member.codeword_closed"  # the code word texted
+KEYS = (*GUIDANCE.values(), NO_CONTACT, LATER, SAFER, CODEWORD, ALARM, ALARM_CLOSED)

@@ -37,6 +37,21 @@ FLOW = Flow(
         "diancam",
         "ancaman",
     ),
+    flag_words=(
+        (
+            "tpks",
+            (
+                "diperkosa",
+                "perkosa",
+                "pemerkosaan",
+                "dicabuli",
+                "pencabulan",
+                "kekerasan seksual",
+                "pelecehan seksual",
+                "dilecehkan",
+            ),
+        ),
+    ),
     steps=(
         Step(
             "danger",
@@ -88,8 +103,8 @@ FLOW = Flow(
             "ask.k.when",
             Choice(
                 (
-                    Option("today", "opt.when.today", ("hari ini", "tadi", "barusan", "td")),
-                    Option("days", "opt.when.days", ("kemarin", "kmrn", "2 hari", "3 hari", "lusa")),
+                    Option("today", "opt.when.today", ("hari ini", "tadi", "barusan", "td", "semalam")),
+                    Option("days", "opt.when.days", ("kemarin", "kmrn", "2 hari", "3 hari", "kemarin lusa")),
                     Option("week", "opt.when.week", ("minggu ini",)),
                     Option("month", "opt.when.month", ("bulan ini",)),
                     Option("longer", "opt.when.longer", ("lama", "sudah lama", "tahun lalu")),

@@ -124,7 +124,7 @@ FIELDS = (
     "group",
 )
 # Answers the console shows besides FIELDS (LIHAT has them in its contact line and heading).
-CONSOLE_FIELDS = ("area", "contact", "name", "media")
+CONSOLE_FIELDS = ("area", "contact", "name", "media", "safer_number", "codeword")
 YES_NO = {"yes": "answer.yes", "no": "answer.no"}  # how a YesNo answer is shown
 
 KEYS = (
@@ -132,6 +132,7 @@ KEYS = (
     *(f"flag.{name}" for name in FLAGS),
     *YES_NO.values(),
     "member.offer",
+    "member.media_whatsapp",
     "member.offer_urgent",
     "member.unanswered",
     "member.urgent_holder",

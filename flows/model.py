@@ -7,6 +7,7 @@ written with these; adding a question never touches the engine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -15,6 +16,7 @@ from typing import Any
 from flows import reading
 
 DONE = "done"  # the state every flow ends in
+GREETINGS = frozenset({"halo", "hallo", "hai", "hi", "hello", "tes", "test", "assalamualaikum", "permisi"})
 FIRST = "@first"  # a goto resolved to the flow's first question ("change" in the summary)
 
 # Step roles: what the engine must know about a step beyond its answer, so that it never needs a
@@ -125,6 +127,8 @@ class Phone:
     """Another number to call (a relative's, a friend's), as E.164."""
 
     def read(self, text: str) -> Read | Miss:
+        if reading.read_yes_no(text, have=True) is False:  # "tidak ada", "gak": none to give
+            return Read("")
         number = reading.read_phone(text)
         return Miss("hint.phone") if number is None else Read(number)
 
@@ -134,8 +138,13 @@ class Codeword:
     """A word the resident chooses; texted alone later, it is a silent alarm."""
 
     def read(self, text: str) -> Read | Miss:
+        """One word of letters that nothing else reads: a yes or no, a command, a greeting, a
+        number would turn everyday replies into alarms. A plain "no" declines the question."""
+        if reading.read_yes_no(text, have=True) is False:
+            return Read("")
         word = reading.norm(text)
-        if not 3 <= len(word) <= 30 or word.isdigit() or reading.global_word(text):
+        everyday = reading.read_yes_no(text) is not None or reading.global_word(text) or word in GREETINGS
+        if not re.fullmatch(r"[a-z]{3,30}", word) or everyday:
             return Miss("hint.codeword")
         return Read(word)
 
@@ -241,6 +250,9 @@ class Flow:
     intents: tuple[str, ...] = ()  # phrases that jump here from free text ("lapor kdrt")
     words: tuple[str, ...] = ()  # words naming it in the menu
     catch_all: bool = False  # the category of a report whose need was never said (a hand-off)
+    # Flags raised by words in the resident's own text (the first message, free-text answers):
+    # "sy diperkosa" on the shortest path after "danger now" is still sexual violence.
+    flag_words: tuple[tuple[str, tuple[str, ...]], ...] = ()
     _index: Mapping[str, Step] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

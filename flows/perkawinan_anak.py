@@ -81,7 +81,9 @@ FLOW = Flow(
             Choice(
                 (
                     Option("yes", "opt.forced.yes", ("ya", "iya", "dipaksa", "terpaksa")),
-                    Option("no", "opt.forced.no", ("tidak", "mau sendiri")),
+                    Option(
+                        "no", "opt.forced.no", ("tidak", "mau sendiri", "tidak dipaksa", "tidak terpaksa")
+                    ),
                     Option("unknown", "opt.forced.unknown", ("tidak tahu", "entah")),
                 )
             ),

@@ -80,6 +80,22 @@ def load(session: Session, member_ids: list[int]) -> dict[int, int]:
     return counts
 
 
+def start_clock(session: Session, message_id: int, handed_at: datetime) -> Assignment | None:
+    """The offer whose message Twilio just accepted gets its full time to answer from now: a
+    send that was late (a queue backlog, a retry) must not arrive already expired. Returns the
+    offer when its deadline moved, for the caller to schedule the new check."""
+    offer = session.scalars(
+        select(Assignment).where(Assignment.message_id == message_id, Assignment.status == "offered")
+    ).first()
+    if offer is None:
+        return None
+    deadline = handed_at + (offer.deadline_at - offer.offered_at)
+    if deadline <= offer.deadline_at:
+        return None
+    offer.deadline_at = deadline
+    return offer
+
+
 def add_offer(
     session: Session, case: Case, member: Member, tier: str, now: datetime, deadline: datetime
 ) -> Assignment:

@@ -94,7 +94,7 @@ def cases_of(session: Session, contact_id: int, limit: int = 5) -> list[Case]:
 
 
 def make_latest_urgent(
-    session: Session, contact_id: int, now: datetime, actor: str = "resident"
+    session: Session, contact_id: int, now: datetime, actor: str = "resident", reason: str = "urgent"
 ) -> Case | None:
     """DARURAT after a report, or the code word: the caller's latest open case becomes urgent
     and is re-offered."""
@@ -109,8 +109,13 @@ def make_latest_urgent(
     case.urgent = True
     case.updated_at = now
     add_event(session, case, "urgent", now, actor=actor)
-    add_job(session, "assign_case", {"case_id": case.id, "reason": "urgent"}, now)
+    add_job(session, "assign_case", {"case_id": case.id, "reason": reason}, now)
     return case
+
+
+def latest_case(session: Session, contact_id: int) -> Case | None:
+    stmt = select(Case).where(Case.contact_id == contact_id).order_by(Case.created_at.desc(), Case.id.desc())
+    return session.scalars(stmt.limit(1)).first()
 
 
 def erase_contact(session: Session, contact: Contact, now: datetime, actor: str) -> dict[str, int]:

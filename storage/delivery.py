@@ -5,7 +5,7 @@ marked so nothing more is sent there."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,15 +119,36 @@ def mark_unreachable(session: Session, message: Message, kind: str) -> None:
             contact.stopped = True
 
 
+HANDING_BOUND = timedelta(minutes=2)  # a send job takes seconds; longer, and it died mid-send
+
+
+def stuck_handing(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    """Messages a send job claimed and never finished: its worker died between our commit and
+    Twilio's answer. Oldest first; the reconciler asks Twilio what became of each."""
+    stmt = (
+        select(Message.id)
+        .where(Message.status == "handing", Message.sent_at < now - HANDING_BOUND)
+        .order_by(Message.sent_at, Message.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
 @dataclass(frozen=True)
 class DeliveryProblems:
-    messages: list[Message]  # failed or undelivered, newest first
+    messages: list[Message]  # failed, undelivered or stuck handing, newest first
     members: list[Member]  # flagged unreachable
 
 
-def delivery_problems(session: Session, site_id: int | None = None, limit: int = 200) -> DeliveryProblems:
-    """What the coordinator should look at: messages that did not arrive, members we cannot reach."""
-    messages = select(Message).where(Message.direction == "out", Message.status.in_(FAILED))
+def delivery_problems(
+    session: Session, site_id: int | None = None, limit: int = 200, now: datetime | None = None
+) -> DeliveryProblems:
+    """What the coordinator should look at: messages that did not arrive or are stuck on their
+    way to Twilio, and members we cannot reach."""
+    problem = Message.status.in_(FAILED)
+    if now is not None:
+        problem = problem | ((Message.status == "handing") & (Message.sent_at < now - HANDING_BOUND))
+    messages = select(Message).where(Message.direction == "out", problem)
     members = select(Member).where(Member.unreachable.is_not(None))
     if site_id is not None:
         messages = messages.where(Message.site_id == site_id)

@@ -279,6 +279,8 @@ class Assignment(Base):
     offered_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
+    # The offer's message: its deadline runs from when Twilio accepted it, not from the offer.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
 
     member: Mapped[Member] = relationship()
 
@@ -299,6 +301,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Kept in the session at login and checked on every request: logout, a password change and
+    # disabling the account raise it, so every session made before (a copied cookie too) ends.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LoginAttempt(Base):

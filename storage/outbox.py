@@ -37,7 +37,7 @@ def due_for_push(
     session: Session,
     now: datetime,
     grace: timedelta = timedelta(seconds=30),
-    stuck: timedelta = timedelta(minutes=15),
+    stuck: timedelta = timedelta(seconds=45),  # jobs take seconds: a lost one is found in a minute
 ) -> list[Outbox]:
     """Rows never pushed (Redis was down), or pushed long ago and still not done past their time
     (a worker died). A job for later (a deadline check, a message waiting for the resident's safe
@@ -73,7 +73,9 @@ def claim(session: Session, outbox_id: int) -> Outbox | None:
     return row
 
 
-def record_failure(session: Session, outbox_id: int, error: str) -> None:
-    session.execute(
-        update(Outbox).where(Outbox.id == outbox_id).values(attempts=Outbox.attempts + 1, error=error[:200])
-    )
+def record_failure(session: Session, outbox_id: int, error: str, retry_at: datetime | None = None) -> None:
+    """A failed run; `retry_at` is when the queue tries again, so the sweeper leaves it till then."""
+    values: dict[str, Any] = {"attempts": Outbox.attempts + 1, "error": error[:200]}
+    if retry_at is not None:
+        values["run_at"] = retry_at
+    session.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))

@@ -1,10 +1,12 @@
-"""Console accounts: creating, listing, disabling, checking a password, and login throttling."""
+"""Console accounts: creating, listing, disabling, checking and changing a password, login
+throttling, and the session version that lets logout, a password change or disabling an account
+end every session made before."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,6 +16,7 @@ ROLES = ("admin", "coordinator")
 MAX_FAILURES = 5  # per name and address, within WINDOW
 MAX_FAILURES_PER_ADDRESS = 20  # whatever names are tried
 WINDOW = timedelta(minutes=15)
+MIN_PASSWORD = 10
 # Compared against when the name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY = generate_password_hash("not a password")
 
@@ -36,8 +39,7 @@ def create(
         raise UserError("the user name must be 1 to 64 characters")
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise UserError("the password must have at least 10 characters")
+    _check_password(password)
     known = set(session.scalars(select(Site.prefix)))
     unknown = [s for s in sites if s not in known]
     if unknown:
@@ -59,6 +61,11 @@ def create(
     return user
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
 def all_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
@@ -69,11 +76,40 @@ def by_username(session: Session, name: str) -> User | None:
 
 
 def set_active(session: Session, username: str, active: bool) -> bool:
-    user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    """Disable or enable an account; disabling ends its sessions for good (enabling it again
+    does not bring them back)."""
+    user = by_username(session, username)
     if user is None:
         return False
     user.active = active
+    if not active:
+        _bump(session, user.id)
     return True
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    """A new password for an account; every session made with the old one ends."""
+    user = by_username(session, username)
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    _check_password(password)
+    user.password_hash = generate_password_hash(password)
+    _bump(session, user.id)
+    return user
+
+
+def end_sessions(session: Session, user_id: int, version: int | None) -> None:
+    """Logout: every session of the account ends, a copy of this one's cookie included. Only a
+    session still current may do this (a stale cookie posting a logout changes nothing)."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id, User.session_version == version)
+        .values(session_version=User.session_version + 1)
+    )
+
+
+def _bump(session: Session, user_id: int) -> None:
+    session.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1))
 
 
 def throttled(session: Session, username: str, ip: str, now: datetime) -> bool:
@@ -101,6 +137,13 @@ def authenticate(session: Session, username: str, password: str, ip: str, now: d
 def get(session: Session, user_id: int) -> User | None:
     user = session.get(User, user_id)
     return user if user is not None and user.active else None
+
+
+def current(session: Session, user_id: int, version: int | None) -> User | None:
+    """The account of a console session, if it is active and the session was made since its
+    last logout, password change or disabling (`version` is what the session was given)."""
+    user = get(session, user_id)
+    return user if user is not None and version == user.session_version else None
 
 
 def visible_sites(session: Session, user: User) -> list[Site]:

@@ -6,6 +6,9 @@ basic auth, records every request's form, and can be told what to answer next:
     fake_twilio.fail(500)             # next create gets a bare 500
     fake_twilio.stall(2.0)            # next create answers only after 2 s (past a client timeout)
 
+GET on the Messages list answers with the messages created so far, filtered by To and From,
+newest first, as Twilio's list does (what the send reconciler reads).
+
 Use the `fake_twilio` fixture (import it into the test module) and point a TwilioTransport at
 `fake_twilio.url` with `fake_twilio.account_sid` / `fake_twilio.auth_token`.
 """
@@ -52,6 +55,7 @@ class FakeTwilio:
         self.account_sid = account_sid or "AC" + uuid.uuid4().hex
         self.auth_token = auth_token
         self.requests: list[Recorded] = []
+        self.created: list[dict[str, Any]] = []  # message resources, in creation order
         self._script: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -109,16 +113,20 @@ class FakeTwilio:
 
     # -- answers ----------------------------------------------------------------------------
 
-    def _answer(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any]]:
+    def _answer(
+        self, method: str, path: str, headers: Any, raw: bytes, query: str = ""
+    ) -> tuple[int, dict[str, Any]]:
         form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         authorized = headers.get("Authorization", "") == _basic(self.account_sid, self.auth_token)
         with self._lock:
             self.requests.append(Recorded(method, path, form, authorized))
         match = MESSAGES_PATH.fullmatch(path)
-        if method != "POST" or not match or match.group(1) != self.account_sid:
+        if method not in ("POST", "GET") or not match or match.group(1) != self.account_sid:
             return _error(404, 20404, "The requested resource was not found")
         if not authorized:
             return _error(401, 20003, "Authenticate")
+        if method == "GET":
+            return 200, self._list(dict(parse_qsl(query)), path)
         step = self._next()
         if step.delay:
             self._stopping.wait(step.delay)
@@ -127,7 +135,37 @@ class FakeTwilio:
         missing = _missing(form)
         if missing:
             return _error(400, *missing)
-        return step.status, self._resource(form)
+        resource = self._resource(form)
+        with self._lock:
+            self.created.append(resource)
+        return step.status, resource
+
+    def accepted(self, to: str, sender: str, body: str) -> str:
+        """A message Twilio has, as if created through the API (e.g. by a worker that died before
+        it could record the answer); returns its SID."""
+        resource = self._resource({"To": to, "From": sender, "Body": body})
+        with self._lock:
+            self.created.append(resource)
+        return str(resource["sid"])
+
+    def _list(self, query: dict[str, str], path: str) -> dict[str, Any]:
+        with self._lock:
+            found = [
+                m
+                for m in reversed(self.created)
+                if (not query.get("To") or m["to"] == query["To"])
+                and (not query.get("From") or m["from"] == query["From"])
+            ]
+        size = int(query.get("PageSize") or 50)
+        return {
+            "messages": found[:size],
+            "first_page_uri": path,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "uri": path,
+        }
 
     def _resource(self, form: dict[str, str]) -> dict[str, Any]:
         sid = "SM" + uuid.uuid4().hex
@@ -194,7 +232,8 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
         def _serve(self, method: str) -> None:
             length = min(int(self.headers.get("Content-Length") or 0), 1024 * 1024)
             raw = self.rfile.read(length) if length else b""
-            status, payload = fake._answer(method, self.path.split("?")[0], self.headers, raw)
+            path, _, query = self.path.partition("?")
+            status, payload = fake._answer(method, path, self.headers, raw, query)
             body = json.dumps(payload).encode()
             try:
                 self.send_response(status)

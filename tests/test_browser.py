@@ -50,6 +50,8 @@ def page(server: str) -> Iterator:  # type: ignore[type-arg]
         context.set_default_timeout(15_000)
         page = context.new_page()
         page.base = server  # type: ignore[attr-defined]
+        page.refused = []  # type: ignore[attr-defined]  # what the Content-Security-Policy blocked
+        page.on("console", lambda m: "Content Security Policy" in m.text and page.refused.append(m.text))
         yield page
         context.close()
         browser.close()
@@ -107,3 +109,4 @@ def test_a_coordinator_works_through_the_console(page, client, accounts_made) ->
     page.wait_for_selector("text=Monthly figures")
     page.click("#logout")
     page.wait_for_selector("#login")
+    assert page.refused == []  # every page, the charts too, works under the console's CSP

@@ -350,3 +350,169 @@ def test_date_filters_and_this_month_follow_a_wib_sites_own_midnight(client, hot
     login(client, "masbagik")  # the session above is older than 8 hours by now
     figures = client.get("/console/figures").data.decode()
     assert 'value="2026-11"' in figures
+
+
+# -- nothing lost, nobody let in: the client's address, server-side sessions, headers -----------
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+INLINE = re.compile(r"<script\b(?![^>]*\bsrc=)|<style\b|\sstyle\s*=|\son[a-z]+\s*=|javascript:", re.I)
+
+
+def _login_from(client, forwarded: str, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    """A login whose request says X-Forwarded-For: `forwarded` (a client can say anything)."""
+    token = csrf(client.get("/console/login").data)
+    return client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        headers={"X-Forwarded-For": forwarded},
+    )
+
+
+def _app_like(app, **changes):  # type: ignore[no-untyped-def]
+    """A second app on the same database and queue, with the conftest settings and `changes`."""
+    from app import create_app
+
+    keys = ("TESTING", "DATABASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_URL")
+    keys += ("HOTLINE_TRANSPORT", "HOTLINE_CONSOLE", "HOTLINE_QUEUE")
+    return create_app({k: app.config[k] for k in keys} | changes)
+
+
+def test_a_rotated_x_forwarded_for_does_not_escape_the_throttle(client, hotline, accounts_made) -> None:
+    for i in range(accounts.MAX_FAILURES_PER_ADDRESS):
+        name = "admin" if i < accounts.MAX_FAILURES else f"tebakan{i}"
+        assert _login_from(client, f"198.51.100.{i}", name, "salah").status_code == 401
+    assert _login_from(client, "198.51.100.200", "admin").status_code == 429  # this name here
+    assert _login_from(client, "198.51.100.201", "pare").status_code == 429  # this address at all
+    with hotline.db.session() as s:
+        assert set(s.scalars(select(LoginAttempt.ip))) == {"127.0.0.1"}  # the socket's address
+
+
+def test_behind_one_trusted_proxy_its_entry_is_the_address(app, hotline, accounts_made) -> None:
+    proxied = _app_like(app, HOTLINE_TRUSTED_PROXIES="1")  # as the environment gives it
+    try:
+        client = proxied.test_client()
+        for _ in range(accounts.MAX_FAILURES):
+            assert _login_from(client, "203.0.113.5", "admin", "salah").status_code == 401
+        assert _login_from(client, "203.0.113.5", "admin").status_code == 429
+        # What the client wrote before the proxy's entry is not believed.
+        assert _login_from(client, "192.0.2.77, 203.0.113.5", "admin").status_code == 429
+        assert _login_from(proxied.test_client(), "198.51.100.7", "admin").status_code == 302
+    finally:
+        proxied.extensions["hotline"].db.dispose()
+    with hotline.db.session() as s:
+        assert set(s.scalars(select(LoginAttempt.ip))) == {"203.0.113.5", "198.51.100.7"}
+
+
+@pytest.mark.parametrize("value", ["-1", "x", "1.5", "11", True])
+def test_trusted_proxies_must_be_a_small_whole_number(app, value) -> None:
+    from app import ConfigError
+
+    with pytest.raises(ConfigError, match="HOTLINE_TRUSTED_PROXIES"):
+        _app_like(app, HOTLINE_TRUSTED_PROXIES=value)
+
+
+def test_a_cookie_copied_before_logout_is_refused_after_it(app, client, accounts_made) -> None:
+    login(client, "pare")
+    page = client.get("/console/cases")
+    assert page.status_code == 200
+    copied = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/console/cases").status_code == 200
+    client.post("/console/logout", data={"csrf_token": csrf(page.data)})
+    refused = thief.get("/console/cases")
+    assert refused.status_code == 302 and "/console/login" in refused.location
+    assert login(client, "pare").status_code == 302  # logging in again works; the copy stays dead
+    assert client.get("/console/cases").status_code == 200
+    thief.set_cookie("session", copied)
+    assert thief.get("/console/cases").status_code == 302
+
+
+def test_a_password_change_ends_the_sessions_made_before(app, client, accounts_made) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    login(client, "pare")
+    assert client.get("/console/cases").status_code == 200
+    env = {"DATABASE_URL": app.config["DATABASE_URL"], "TWILIO_AUTH_TOKEN": ""}
+
+    def password(name: str, typed: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(main, ["users", "password", name], input=typed, env=env)
+
+    short = password("pare", "pendek\npendek\n")
+    assert short.exit_code == 1 and "10" in short.output
+    assert client.get("/console/cases").status_code == 200  # nothing changed
+    assert password("siapa", "kata-sandi-yang-baru\nkata-sandi-yang-baru\n").exit_code == 1
+    changed = password("pare", "kata-sandi-yang-baru\nkata-sandi-yang-baru\n")
+    assert changed.exit_code == 0 and "kata-sandi-yang-baru" not in changed.output
+    assert client.get("/console/cases").status_code == 302
+    assert login(client, "pare").status_code == 401
+    assert login(client, "pare", "kata-sandi-yang-baru").status_code == 302
+
+
+def test_disabling_an_account_ends_its_sessions_even_once_enabled_again(app, client, hotline, accounts_made):
+    login(client, "pare")
+    assert client.get("/console/cases").status_code == 200
+    copied = client.get_cookie("session").value
+    with hotline.db.session() as s:
+        accounts.set_active(s, "pare", False)
+    with hotline.db.session() as s:
+        accounts.set_active(s, "pare", True)
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/console/cases").status_code == 302
+
+
+def test_every_console_response_carries_the_security_headers(app, client, cases) -> None:
+    responses = [
+        client.get("/console/login"),
+        client.get("/console/cases"),  # a redirect to the login
+        client.get("/console/static/console.css"),
+        client.get("/console/no-such-page"),
+    ]
+    login(client, "pare")
+    responses += [
+        client.get("/console/cases"),
+        client.get(f"/console/cases/{cases['MSB']}"),  # another site's case: 404
+        client.get("/console/figures?format=csv"),
+    ]
+    for response in responses:
+        headers = response.headers
+        assert headers["Content-Security-Policy"] == CSP, response
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Cache-Control"] == "no-store"
+        assert headers["Strict-Transport-Security"] == HSTS  # the conftest's PUBLIC_URL is https
+    plain = _app_like(app, PUBLIC_URL="http://localhost:5000")
+    try:
+        response = plain.test_client().get("/console/login")
+    finally:
+        plain.extensions["hotline"].db.dispose()
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_no_console_page_has_inline_script_or_style(client, roster_lompoe, cases) -> None:
+    pages = {"/console/login": client.get("/console/login")}
+    login(client, "pare")
+    for path in (
+        "/console/login",
+        "/console/cases",
+        f"/console/cases/{cases['PRE']}",
+        "/console/members",
+        "/console/problems",
+        "/console/export",
+        "/console/figures",
+    ):
+        pages[path] = client.get(path)
+    assert "<svg" in pages["/console/figures"].data.decode()  # the charts are there
+    for path, response in pages.items():
+        assert response.status_code == 200, path
+        found = INLINE.search(response.data.decode())
+        assert found is None, f"{path}: {found and found.group(0)}"

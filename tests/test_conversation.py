@@ -77,7 +77,7 @@ def test_danger_now_takes_the_shortest_path(resident: Resident, hotline) -> None
         ("iya", r"112.*Polisi 110.*kelurahan/desa"),
         ("watang bacukiki", r"1\. Watang Bacukiki"),
         ("ya", r"menghubungi"),
-        ("3", r"tidak bisa menolong.*menghubungi Anda dengan aman"),  # danger: asked again once
+        ("3", r"tidak bisa menindaklanjuti.*menghubungi Anda dengan aman"),  # danger: asked again once
         ("3", r"Nama"),
         ("Ani", r"Ringkasan.*Ani"),
         ("kirim", CODE + r".*tidak akan menghubungi"),
@@ -104,7 +104,7 @@ def test_child_victim_is_urgent_and_sexual_violence_is_not_mediated(resident: Re
         ("LEWATI", r"kata kode"),
         ("LEWATI", r"Nama"),
         ("bu rina", r"Ringkasan.*tidak disebut.*Telepon"),
-        ("1", r"menelepon.*tidak diselesaikan dengan damai"),
+        ("1", r"menelepon.*tidak boleh didamaikan"),
     )
     case = only_case(hotline)
     assert case.urgent and {"child_victim", "tpks"} <= set(case.flags)
@@ -301,7 +301,7 @@ def test_not_safe_stops_and_no_consent_keeps_nothing(resident: Resident, hotline
 def test_global_words_in_the_middle_of_a_flow(resident: Resident, hotline) -> None:
     resident.script(*START, ("ya", r"lapor apa"), ("2", r"Bantuan apa"))
     resident.script(
-        ("BANTUAN", r"MENU mulai lagi.*Bantuan apa"),
+        ("BANTUAN", r"MENU ulang.*TELEPON.*Bantuan apa"),
         ("tolong bantu saya", r"angka pilihan"),  # not a keyword: a sentence is an answer
         ("EN", r"Language: English.*Which assistance"),
         ("ID", r"Bahasa: Indonesia.*Bantuan apa"),

@@ -488,9 +488,12 @@ def test_media_of_a_case_go_to_the_members_own_number(
     assert f"Lampiran: 1 (MEDIA {short})" in ani.says(f"LIHAT {short}")
     assert "bukan kasus Anda" in Resident(client, OTHER).says(f"MEDIA {short}")
     assert "Tulis kode" in ani.says("foto")
+    assert "hanya bisa diteruskan ke WhatsApp" in ani.says(f"foto kode {short}")  # SMS: no MMS here
+    with hotline.db.session() as s:
+        s.get_one(Member, roster[A]).channel = "whatsapp"
     assert "dikirim ke nomor Anda: 1 pesan" in ani.says(f"foto kode {short}")
     work(app, redis)
-    [sent] = [m for m in console.sent if m.to == A and m.media_urls]
+    [sent] = [m for m in console.sent if m.to == f"whatsapp:{A}" and m.media_urls]
     assert sent.media_urls == (PHOTO,) and f"Lampiran 1/1 dari warga, kasus {code}" in sent.body
     with hotline.db.session() as s:
         [seen] = s.scalars(select(AuditLog).where(AuditLog.action == "view_media")).all()

@@ -138,7 +138,7 @@ def test_dont_contact_me_after_danger_is_asked_again_once_and_the_member_is_told
     warga = Resident(client, RESIDENT)
     for body in ("halo", "iya", "setuju", "1", "iya", "lompoe", "1"):
         warga.says(body)
-    assert "tidak bisa menolong" in warga.says("3")
+    assert "tidak bisa menindaklanjuti" in warga.says("3")
     assert "Nama" in warga.says("jangan")  # the second answer stands
     warga.says("LEWATI")
     warga.says("1")
@@ -176,11 +176,11 @@ def test_a_child_taken_away_but_not_married_is_forced_marriage_and_urgent(client
     warga.says("4")
     assert "umur" in warga.says("sdh dibawa lari tp blm nikah").lower()
     told = warga.says("15 thn")
-    assert "19 tahun" in told and "dispensasi kawin" in told and "Pengadilan Agama" in told
+    assert "minimal 19 th" in told and "dispensasi kawin" in told and "Pengadilan Agama" in told
     case_flags = {"taken_away", "forced_marriage"}
     for body in ("ya", "3", "LEWATI", "kesik", "1", "3"):
         warga.says(body)
-    assert "tidak bisa menolong" in warga.last  # a child: "don't contact me" is asked again
+    assert "tidak bisa menindaklanjuti" in warga.last  # a child: "don't contact me" is asked again
     for body in ("3", "LEWATI", "1"):
         warga.says(body)
     case = case_of(hotline)
@@ -190,10 +190,10 @@ def test_a_child_taken_away_but_not_married_is_forced_marriage_and_urgent(client
 def test_help_words_as_a_first_message_start_a_report(client) -> None:
     for i, first in enumerate(("bantuan", "tolong", "halo kak", "mau lapor", "BANTUAN!")):
         reply = Resident(client, f"+62812345000{i}").says(first)
-        assert "aman membalas" in reply and "Kata perintah" not in reply, first
+        assert "aman membalas" in reply and "Perintah:" not in reply, first
     warga = Resident(client, "+6281234500009")
     warga.says("halo")
-    assert "Kata perintah" in warga.says("bantuan")  # once under way: the list of words
+    assert "Perintah: MENU" in warga.says("bantuan")  # once under way: the list of words
 
 
 def test_a_voice_note_answers_a_free_text_question_and_is_kept(client, hotline) -> None:
@@ -201,7 +201,7 @@ def test_a_voice_note_answers_a_free_text_question_and_is_kept(client, hotline) 
     voice = {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/v1", "MediaContentType0": "audio/ogg"}
     for body in KEKERASAN[:4]:
         warga.says(body)
-    assert "belum bisa mendengar" in warga.says("", **voice)  # a yes/no question: say how
+    assert "belum bisa kami dengar" in warga.says("", **voice)  # a yes/no question: say how
     for body in ("gak", "sy sendiri", "34", "1", "suami", "LEWATI"):
         warga.says(body)
     assert "Ceritakan" in warga.last
@@ -251,3 +251,79 @@ def test_a_report_typed_without_a_long_pause_is_never_interrupted(client, clock)
     assert "terakhir terjadi" in warga.last
     clock.advance(minutes=29)
     assert "Ceritakan" in warga.says("minggu ini")
+
+
+def test_after_a_pause_no_command_word_brings_the_report_back(client, clock) -> None:
+    warga = Resident(client, RESIDENT)
+    for body in KEKERASAN[:5]:
+        warga.says(body)
+    for word in ("STATUS", "EN", "LEWATI", "bantuan"):
+        clock.advance(minutes=31)
+        reply = warga.says(word)
+        assert "Siapa yang mengalami" not in reply and "Who experienced" not in reply, word
+        warga.says("ID")
+    clock.advance(minutes=31)
+    reply = warga.says("DARURAT")  # still marks it urgent and gives the numbers, but no question
+    assert "112" in reply and "mendesak" in reply and "Siapa yang mengalami" not in reply
+    assert "kelurahan/desa" in warga.says("ya")  # safe: on to where, the shortest path
+
+
+def test_the_pause_is_configurable(app, client, clock) -> None:
+    app.config["HOTLINE_RESUME_MINUTES"] = "5"
+    warga = Resident(client, RESIDENT)
+    for body in KEKERASAN[:4]:
+        warga.says(body)
+    clock.advance(minutes=6)
+    assert "aman membalas" in warga.says("gak")
+
+
+def test_a_code_word_must_be_one_unusual_word_and_no_declines(client, hotline) -> None:
+    warga = Resident(client, RESIDENT)
+    for body in (*KEKERASAN, "LEWATI", "LEWATI", "lompoe", "1", "2", "LEWATI"):
+        warga.says(body)
+    assert "kata kode" in warga.last
+    for everyday in ("iya", "1 2 3"):  # a third miss would offer a person instead
+        assert "1 kata" in warga.says(everyday), everyday
+    assert "Nama" in warga.says("gak")  # a plain no declines the question
+    warga.says("LEWATI")
+    warga.says("1")
+    assert not case_of(hotline).answers.get("codeword")
+    with hotline.db.session() as s:
+        assert s.scalars(select(Contact).where(Contact.phone == RESIDENT)).one().codeword is None
+    assert "Terima kasih, pesan Anda sudah kami terima" not in warga.says("tidak")
+
+
+def test_no_safer_number_is_an_answer_too(client) -> None:
+    warga = Resident(client, RESIDENT)
+    for body in (*KEKERASAN, "LEWATI", "LEWATI", "lompoe", "1", "1", "LEWATI"):
+        warga.says(body)
+    assert "kata kode" in warga.says("tidak ada")
+
+
+@pytest.mark.usefixtures("roster")
+def test_a_code_word_after_the_case_is_closed_reaches_the_coordinator(
+    app, client, hotline, redis, console
+) -> None:
+    warga = Resident(client, RESIDENT)
+    for body in (*KEKERASAN, "LEWATI", "LEWATI", "lompoe", "1", "2", "LEWATI", "mawar", "LEWATI"):
+        warga.says(body)
+    code = code_in(warga.says("1"))
+    work(app, redis)
+    Resident(client, A).says(f"TERIMA {code}")
+    Resident(client, A).says(f"SELESAI {code} sudah aman")
+    work(app, redis)
+    assert warga.says("Mawar") == "Terima kasih, pesan Anda sudah kami terima."
+    work(app, redis)
+    alarm = to(console, KOORD)[-1]
+    assert "kata kodenya" in alarm and code in alarm
+    with hotline.db.session() as s:
+        assert s.scalars(select(CaseEvent).where(CaseEvent.kind == "codeword")).one().actor == "codeword"
+
+
+def test_sexual_violence_on_the_danger_path_is_still_tpks(client, hotline) -> None:
+    warga = Resident(client, RESIDENT)
+    for body in ("sy diperkosa tadi malam", "ya", "ya", "ya", "lompoe", "1", "3", "3", "LEWATI"):
+        warga.says(body)
+    assert "didamaikan" in warga.says("kirim")
+    case = case_of(hotline)
+    assert case.urgent and {"danger_now", "tpks"} <= set(case.flags)

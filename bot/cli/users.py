@@ -1,4 +1,5 @@
-"""`hotline users create|list|disable|enable`: accounts for the coordinators' web console."""
+"""`hotline users create|list|password|disable|enable`: accounts for the coordinators' web
+console."""
 
 from __future__ import annotations
 
@@ -52,6 +53,25 @@ def list_users() -> None:
             )
 
 
+@users.command("password")
+@click.argument("username")
+@click.password_option(
+    prompt="New password",
+    help=f"Asked for twice when not given (at least {accounts.MIN_PASSWORD} characters).",
+)
+@with_appcontext
+def password(username: str, password: str) -> None:
+    """Set a new password; every console session of the account ends."""
+    hotline = ensure_ready()
+    try:
+        with hotline.work() as session:
+            name = accounts.set_password(session, username, password).username
+    except accounts.UserError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"password of {name} changed; its console sessions have ended")
+
+
 def _switch(username: str, active: bool) -> None:
     hotline = ensure_ready()  # accounts name sites: the default sites on a first run
     with hotline.work() as session:
@@ -66,7 +86,7 @@ def _switch(username: str, active: bool) -> None:
 @click.argument("username")
 @with_appcontext
 def disable(username: str) -> None:
-    """Stop an account from logging in (its sessions end at the next request)."""
+    """Stop an account from logging in; its sessions end, even if it is enabled again."""
     _switch(username, False)
 
 

@@ -22,12 +22,14 @@ from flows.model import CONTACT, CONTACT_MESSAGE, CONTACT_NONE
 from storage import assignments, casestate, roster, sitetime
 from storage.cases import add_event
 from storage.casestate import OPEN
-from storage.models import Assignment, Case, Contact, Member, Site
+from storage.models import Assignment, Case, Contact, Member, Message, Site
 from storage.outbox import add_job
 from storage.queries import queue_message
 
 OFFER_MINUTES = 60
 OFFER_MINUTES_URGENT = 10
+DEADLINE_SLACK = timedelta(seconds=5)  # the queue's clock and ours may differ a little
+URGENT_REASONS = ("urgent", "codeword")  # DARURAT after a report, or the resident's code word
 MEMBER_LOCALE = "id"
 
 
@@ -49,10 +51,10 @@ def tell_member(
     say: Say | list[Say],
     now: datetime,
     party: str = "bot",
-) -> None:
+) -> Message:
     """Queue a message to a member (sent after commit by the send job)."""
     site = session.get_one(Site, member.site_id)
-    queue_message(
+    return queue_message(
         session,
         site_id=site.id,
         address=member_address(member, site),
@@ -188,7 +190,7 @@ def _offer(
     deadline = _deadline(hotline, case, now)
     for member, tier in picked:
         offer = assignments.add_offer(session, case, member, tier, now, deadline)
-        tell_member(session, case, member, _offer_say(session, case, deadline), now)
+        offer.message_id = tell_member(session, case, member, _offer_say(session, case, deadline), now).id
         add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=deadline)
         casestate.move(session, case, "offer", now, person=member, tier=tier, deadline=deadline.isoformat())
 
@@ -212,13 +214,14 @@ def assign_case(session: Session, hotline: Hotline, now: datetime, case_id: int,
     if case is None or case.status not in OPEN:
         return
     if case.member_id is not None:  # held already: an urgent turn alerts the holder
-        if reason == "urgent":
+        if reason in URGENT_REASONS:
             holder = session.get_one(Member, case.member_id)
-            tell_member(session, case, holder, Say("member.urgent_holder", {"code": case.code}), now)
+            key = "member.codeword_alarm" if reason == "codeword" else "member.urgent_holder"
+            tell_member(session, case, holder, Say(key, {"code": case.code, "short": short(case)}), now)
             add_event(session, case, "urgent_alert", now, member_id=holder.id, member=holder.name)
         return
     waiting = assignments.pending(session, case.id)
-    if reason == "urgent":
+    if reason in URGENT_REASONS:
         _hurry(session, hotline, case, waiting, now)
     elif waiting:
         return  # someone still has time to answer
@@ -230,6 +233,14 @@ def assign_case(session: Session, hotline: Hotline, now: datetime, case_id: int,
         add_event(session, case, "awaiting_member", now, reason=reason, note="nobody on the roster")
     elif not waiting:
         _unanswered(session, case, now)
+
+
+def codeword_on_a_finished_case(session: Session, case: Case, now: datetime) -> None:
+    """The code word after the case was closed: nobody holds it any more, so the site's
+    coordinators hear it, and the case's timeline shows it."""
+    add_event(session, case, "codeword", now, actor="codeword")
+    for coordinator in _reachable(roster.coordinators(session, case.site_id), set()):
+        tell_member(session, case, coordinator, Say("member.codeword_closed", {"code": case.code}), now)
 
 
 def _unanswered(session: Session, case: Case, now: datetime) -> None:
@@ -248,14 +259,16 @@ def _unanswered(session: Session, case: Case, now: datetime) -> None:
 
 
 def check_offer(session: Session, hotline: Hotline, now: datetime, assignment_id: int) -> None:
-    """The deadline of one offer. An offer answered meanwhile makes this a no-op (stale timer)."""
+    """The deadline of one offer. An offer answered meanwhile makes this a no-op (stale timer),
+    and so does one whose deadline moved later when its message reached Twilio late: the check
+    scheduled then will come."""
     offer = session.get(Assignment, assignment_id)
     if offer is None:
         return
     # The case first, as TERIMA and TOLAK lock it: one lock order, no deadlock.
     case = assignments.lock_case(session, offer.case_id)
     session.refresh(offer)
-    if case is None or offer.status != "offered":
+    if case is None or offer.status != "offered" or now < offer.deadline_at - DEADLINE_SLACK:
         return
     offer.status, offer.answered_at = "expired", now
     member = session.get_one(Member, offer.member_id)

@@ -52,6 +52,8 @@ logging.getLogger("transitions").setLevel(logging.WARNING)
 IDLE = "idle"  # no report in progress
 IDLE_LIMIT = timedelta(days=1)  # a report paused longer asks "continue or start again"
 PAUSE = timedelta(minutes=30)  # a report paused longer asks again whether it is safe to reply
+# Words that say nothing about the report, so they act at once even after a pause.
+PAUSE_WORDS = frozenset({"BATAL", "HAPUS", "BERHENTI", "TELEPON"})
 MISSES = 3  # unreadable answers before a KK member is offered
 
 
@@ -238,9 +240,11 @@ class Engine:
         word = reading.global_word(msg.text) if msg.text else None
         data = conv.data
         paused = conv.updated_at is not None and ctx.now - conv.updated_at > ctx.pause
-        if conv.state != IDLE and paused and not data.get("hold") and word in (None, "BANTUAN"):
+        if conv.state != IDLE and paused and data.get("hold") != "safe_again" and word not in PAUSE_WORDS:
             # On a shared phone the next message may not be theirs: nothing about the report
-            # until they say it is safe to reply.
+            # until they say it is safe to reply (DARURAT still marks it urgent first).
+            if word == "DARURAT":
+                self._darurat(conv, out, reprompt=False)
             data["hold"] = "safe_again"
             data["long_pause"] = ctx.now - conv.updated_at > IDLE_LIMIT  # type: ignore[operator]
             out.replies.append(Say("resume.safe"))
@@ -266,6 +270,7 @@ class Engine:
         conv.data = {"answers": {}, "flags": [], "urgent": False, "misses": 0, "media": 0}
         if intent := self.detect_intent(msg.text):
             conv.data["intent"] = intent
+            self._flag_words(self.flows[intent], msg.text, conv.data)
         out.replies.append(Say("welcome"))
         self._prompt(conv, out)
 
@@ -360,7 +365,12 @@ class Engine:
             out.effects.append(Stop())
             out.replies.append(Say("stopped"))
 
-    def _darurat(self, conv: Conv, out: Outcome) -> None:
+    def _flag_words(self, flow: Flow, text: str, data: dict[str, Any]) -> None:
+        for flag, words in flow.flag_words:
+            if reading.contains_phrase(text, words):
+                _add_flag(data, flag)
+
+    def _darurat(self, conv: Conv, out: Outcome, reprompt: bool = True) -> None:
         """Emergency numbers at once; a report in progress turns urgent and goes straight to
         where, and outside a report the latest open case turns urgent."""
         data = conv.data
@@ -372,10 +382,10 @@ class Engine:
             data["urgent"] = True
             _add_flag(data, FLAG_DARURAT)
             out.replies.append(Say("urgent.noted"))
-            if not data.get("hold") and conv.flow != self.start.name:
+            if data.get("hold") in (None, "safe_again") and conv.flow != self.start.name:
                 with suppress(MachineError):  # past the questions already: carry on there
                     self.fire(conv, "hurry")
-        if not data.get("hold"):
+        if reprompt and not data.get("hold"):
             self._reprompt(conv, out)
 
     def _at_role(self, conv: Conv, role: str) -> bool:
@@ -507,6 +517,8 @@ class Engine:
         value = result.value
         if voice_or_photo and isinstance(step.answer, Text):
             out.replies.append(Say("note.media_kept"))
+        if isinstance(step.answer, Text) and isinstance(value, str):
+            self._flag_words(flow, value, data)
         flags = data.setdefault("flags", [])
         if self._recheck(step, value, data, out):
             self._prompt(conv, out)

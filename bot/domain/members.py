@@ -342,9 +342,11 @@ def _media(act: Act) -> list[Say]:
     items = [item for m in said for item in m.media or [] if isinstance(item, dict) and item.get("url")]
     if not items:  # HAPUS or the purge keeps how many there were, not the media
         return [Say("member.media_erased" if any(m.num_media for m in said) else "member.media_none", params)]
+    site = session.get_one(Site, member.site_id)
+    if not duty.member_address(member, site).startswith("whatsapp:"):
+        return [Say("member.media_whatsapp", params)]  # no MMS in Indonesia: a link in an SMS leaks
     items = items[:MEDIA_LIMIT]
     audit.record(session, act.actor, "view_media", now, case=case.code, count=len(items))
-    site = session.get_one(Site, member.site_id)
     for n, item in enumerate(items, 1):
         say = Say("member.media_item", {**params, "n": n, "total": len(items)})
         queries.queue_message(

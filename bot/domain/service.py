@@ -91,7 +91,8 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
         contact.profile_name = msg.profile_name[:200]
     if contact.codeword and reading.norm(msg.body) == contact.codeword:
         return _silent_alarm(session, contact, row, inbound_id, msg, now)
-    if row.state == IDLE and not row.data.get("hold") and not reading.global_word(msg.body):
+    # Within 72 hours of a member's BALAS, a reply goes back to them ("tolong" included).
+    if row.state == IDLE and not row.data.get("hold") and reading.global_word(msg.body) in (None, "BANTUAN"):
         relay = assignments.relay_case(session, contact.id, now - RELAY_WINDOW)
         if relay is not None:
             return _relay_to_member(session, *relay, row, inbound_id, msg, now)
@@ -209,7 +210,9 @@ def _silent_alarm(
 ) -> Result:
     """The resident's code word, texted alone: their latest open case becomes urgent and the
     members are alerted; the reply says nothing anyone holding the phone could read into."""
-    case = cases.make_latest_urgent(session, contact.id, now, actor="codeword")
+    case = cases.make_latest_urgent(session, contact.id, now, actor="codeword", reason="codeword")
+    if case is None and (case := cases.latest_case(session, contact.id)) is not None:
+        duty.codeword_on_a_finished_case(session, case, now)
     _tag(session, inbound_id, row.run, case.id if case else None)
     return _reply(
         session, [Say("resident.ack")], row.locale, msg, now, inbound_id,

@@ -7,16 +7,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Flask, current_app
 
 from bot.domain import duty
 from bot.jobs import sending
+from bot.jobs.queue import RETRY_SECONDS
 from bot.runtime import Hotline
 from storage import outbox
 
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = 30
+SWEEP_SECONDS = 15  # with the 45-second stuck bound: a lost job runs again within a minute
 
 # Jobs that run inside one transaction with their outbox row: (session, hotline, now, **args).
 HANDLERS: dict[str, Callable[..., None]] = {
@@ -48,8 +50,9 @@ def run_outbox(outbox_id: int) -> None:
             row.done_at = now
             row.error = None
     except Exception as exc:
-        with hotline.work() as session:
-            outbox.record_failure(session, outbox_id, type(exc).__name__)
+        with hotline.work() as session:  # rq retries it; till then the sweeper leaves it be
+            retry_at = now + timedelta(seconds=RETRY_SECONDS[0])
+            outbox.record_failure(session, outbox_id, type(exc).__name__, retry_at)
         raise
 
 
@@ -59,11 +62,15 @@ def sweep(hotline: Hotline) -> int:
 
 
 def sweep_forever(app: Flask, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
-    """The sweeper loop of worker.py, `hotline serve` and `hotline chat`."""
+    """The sweeper loop of worker.py, `hotline serve` and `hotline chat`: jobs that never reached
+    the queue or died with a worker, and messages a dead worker left on their way to Twilio."""
     while not stop.wait(every):
         try:
             with app.app_context():
-                if n := sweep(app.extensions["hotline"]):
+                hotline = app.extensions["hotline"]
+                if n := sweep(hotline):
                     log.info("sweeper pushed %d outbox rows again", n)
+                if n := sending.reconcile(hotline):
+                    log.info("sweeper reconciled %d messages left handing", n)
         except Exception as exc:  # Redis or the database away: try again next round
             log.warning("sweep failed: %s", type(exc).__name__)

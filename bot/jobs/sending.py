@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.jobs.queue import RETRY_SECONDS
 from bot.jobs.transport import Outgoing, SendError
 from bot.runtime import Hotline, is_on
-from storage import delivery, outbox
+from storage import assignments, delivery, outbox
 from storage.models import Contact, Member, Message, Outbox, Site
 from storage.queries import queue_message
 
@@ -111,12 +112,51 @@ def send_message(hotline: Hotline, outbox_id: int, message_id: int) -> None:
     with hotline.work() as session:
         msg = delivery.lock_message(session, message_id)  # a status callback may be writing it right now
         assert msg is not None
-        msg.provider_sid = msg.provider_sid or provider_sid
-        if delivery.STATUS_RANK.get(msg.status, 0) < delivery.STATUS_RANK["accepted"]:
-            msg.status = "accepted"  # a status callback may already have said more
+        _handed(session, msg, provider_sid, hotline.clock())
         done = session.get_one(Outbox, outbox_id)
         done.done_at, done.error = now, None
     log.info("message %s handed to the transport", message_id)
+
+
+def _handed(session: Session, msg: Message, provider_sid: str, now: datetime) -> None:
+    """Twilio has the message: its SID, "accepted" unless a status callback already said more,
+    and an offer's deadline counted from now."""
+    msg.provider_sid = msg.provider_sid or provider_sid
+    if delivery.STATUS_RANK.get(msg.status, 0) < delivery.STATUS_RANK["accepted"]:
+        msg.status = "accepted"
+    if offer := assignments.start_clock(session, msg.id, now):
+        outbox.add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=offer.deadline_at)
+
+
+def reconcile(hotline: Hotline) -> int:
+    """Messages left "handing" by a worker that died mid-send: ask Twilio whether it accepted
+    each one (recent messages to that number with the same text) and record it, or put it back
+    to pending and send it. Never twice: a message Twilio has is only recorded."""
+    now = hotline.clock()
+    with hotline.work() as session:
+        stuck = delivery.stuck_handing(session, now)
+    for message_id in stuck:
+        with hotline.work() as session:
+            msg = delivery.lock_message(session, message_id)
+            if msg is None or msg.status != "handing" or msg.sent_at is None:
+                continue  # finished meanwhile
+            plan = _plan(session, hotline.config, msg, now)
+            if isinstance(plan, str):  # opted out or erased since: nothing to send or ask about
+                msg.status, msg.error_code = "failed", WINDOW_ERROR if plan == "window" else None
+                continue
+            try:
+                found = hotline.transport.find(plan, since=msg.sent_at)
+            except SendError as exc:  # Twilio unreachable: ask again at the next sweep
+                log.warning("reconcile of message %s postponed: %s", message_id, exc.kind)
+                continue
+            if found:
+                _handed(session, msg, found, now)
+                log.info("message %s was accepted by Twilio before its worker died", message_id)
+            else:
+                msg.status, msg.sent_at = "pending", None
+                outbox.add_job(session, "send_message", {"message_id": msg.id}, now)
+                log.info("message %s never reached Twilio: sending it again", message_id)
+    return len(stuck)
 
 
 def _failed(hotline: Hotline, outbox_id: int, message_id: int, exc: SendError) -> None:
@@ -127,6 +167,7 @@ def _failed(hotline: Hotline, outbox_id: int, message_id: int, exc: SendError) -
         row = session.get_one(Outbox, outbox_id)
         row.error = f"{exc.kind} {exc.code or exc.http_status or ''}".strip()
         if exc.retryable:
+            row.run_at = now + timedelta(seconds=RETRY_SECONDS[0])  # the sweeper leaves it to the retry
             if msg.status == "handing":  # a callback may have shown Twilio has it after all
                 msg.status, row.done_at = "pending", None  # a duplicate run may have closed the row
         else:

@@ -8,6 +8,7 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TextIO
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,20 @@ class Transport(Protocol):
         """Hand the message over; returns the provider's message id. Raises SendError."""
         ...
 
+    def find(self, message: Outgoing, since: datetime) -> str | None:
+        """The provider's id of this message if it was handed over since then (a worker died
+        before it could record the answer), else None. Raises SendError."""
+        ...
+
+
+def _same(message: Outgoing, to: str, sender: str, body: str) -> bool:
+    """Ours: same route, and the same text (a template's text is Twilio's: its variable in it)."""
+    if to != message.to or sender != message.sender:
+        return False
+    if message.content_sid:
+        return all(v in body for v in (message.content_variables or {}).values())
+    return body == message.body
+
 
 @dataclass
 class ConsoleTransport:
@@ -79,6 +94,12 @@ class ConsoleTransport:
     stream: TextIO | None = field(default_factory=lambda: sys.stdout)
     sent: list[Outgoing] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def find(self, message: Outgoing, since: datetime) -> str | None:
+        with self._lock:
+            if any(_same(message, m.to, m.sender, m.body) for m in self.sent):
+                return f"CONSOLE{uuid.uuid4().hex}"
+        return None
 
     def send(self, message: Outgoing) -> str:
         with self._lock:
@@ -115,6 +136,24 @@ class TwilioTransport:
         except Exception as exc:
             # `from None`: the chained twilio/requests exception quotes the number.
             raise _send_error(exc) from None
+
+    def find(self, message: Outgoing, since: datetime) -> str | None:
+        """Twilio's recent messages on this route, newest first; ours if one was created since
+        the claim (a minute of slack for clocks) with the same text."""
+        try:
+            recent = self.client.messages.list(to=message.to, from_=message.sender, limit=20)
+        except Exception as exc:
+            raise _send_error(exc) from None
+        after = since - timedelta(minutes=1)
+        for item in recent:
+            created = item.date_created
+            if (
+                created is not None
+                and created >= after
+                and _same(message, item.to, item.from_, item.body or "")
+            ):
+                return item.sid
+        return None
 
 
 def _create_args(message: Outgoing) -> dict[str, Any]:

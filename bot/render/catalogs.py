@@ -38,6 +38,7 @@ EVENT_KINDS = (
     "unanswered",
     "erased",
     "urgent_alert",
+    "codeword",
     "reassigned",
 )
 

@@ -1,6 +1,9 @@
 """Charts drawn on the server as inline SVG: no library, no script, no network, so the console
 and a saved report work offline. Each label sits above its bar, which keeps long kelurahan names
-whole and stays readable on a phone (the drawing is 360 units wide and scales to 100%)."""
+whole and stays readable on a phone (the drawing is 360 units wide and scales to 100%).
+
+Presentation attributes only, never `style=`: the console's Content-Security-Policy allows no
+inline style, so the page's style sheet sizes the chart (class `bar-chart`)."""
 
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ def bar_chart(items: Sequence[tuple[str, float]], title: str, unit: str = "") ->
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title, _ATTR)}" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
-        f'style="max-width:36rem;height:auto" font-family="{FONT}" font-size="13">',
+        f'class="bar-chart" font-family="{FONT}" font-size="13">',
         f"<title>{escape(title)}</title>",
         f'<text x="{PAD}" y="20" font-size="15" font-weight="bold" fill="#222">{escape(title)}</text>',
     ]

@@ -259,6 +259,7 @@ th, td { border-bottom: 1px solid #ddd; padding: .3rem .5rem; text-align: left; 
 caption { text-align: left; font-weight: bold; padding: .3rem 0; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: .5rem 0; }
+figure svg { max-width: 36rem; height: auto; }
 .figures-scope, .figures-none { color: #555; font-size: .9rem; }
 """
 

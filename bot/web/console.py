@@ -51,6 +51,17 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 FORMATS = ("csv", "xlsx", "jsonl")
 SESSION_HOURS = 8
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",  # the SVG charts too: presentation attributes, no style=
+        "img-src 'self' data:",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    )
+)
 
 
 def _hotline() -> Hotline:
@@ -73,13 +84,21 @@ def _local(moment: datetime | None, tz: str) -> str:
     return sitetime.local(moment, tz).strftime("%d-%m-%Y %H:%M") if moment else "-"
 
 
-@bp.after_request
+@bp.after_app_request
 def _private(response: Response) -> Response:
-    """Console pages hold personal data: not framed (clickjacking), not cached on a shared PC."""
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
+    """Console pages hold personal data: no script or style but our own files, not framed
+    (clickjacking), not cached on a shared PC, no URL (case codes) leaked to another site, and
+    over HTTPS only once seen there. Every response under /console, 404s and redirects too."""
+    if request.path != bp.url_prefix and not request.path.startswith(f"{bp.url_prefix}/"):
+        return response
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cache-Control"] = "no-store"
+    if str(current_app.config.get("PUBLIC_URL") or "").startswith("https://"):
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
 
 
@@ -91,9 +110,10 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             session.pop("uid", None)
         uid = session.get("uid")
         with _hotline().work() as s:
-            user = accounts.get(s, uid) if uid else None
-            if user is None:  # never logged in, or disabled since: the session ends
+            user = accounts.current(s, uid, session.get("ver")) if uid else None
+            if user is None:  # never logged in; or logged out, password changed or disabled since
                 session.pop("uid", None)
+                session.pop("ver", None)
                 return redirect(url_for("console.login", next=request.full_path))
             g.user = user
             g.sites = accounts.visible_sites(s, user)
@@ -112,7 +132,8 @@ def _now() -> datetime:
 
 
 def _client_ip() -> str:
-    # The proxy's X-Forwarded-For entry is trusted through ProxyFix (app.py), not the client's.
+    # The socket's address, or with HOTLINE_TRUSTED_PROXIES the entry our nearest proxy added to
+    # X-Forwarded-For (ProxyFix, app.py): never an entry the client wrote itself.
     return request.remote_addr or "?"
 
 
@@ -130,19 +151,26 @@ def login() -> Any:
             flash(t("console.login.throttled"), "error")
             return render_template("console/login.html"), 429
         user = accounts.authenticate(s, username, password, _client_ip(), _now())
-        uid, locale = (user.id, user.locale) if user else (None, None)
+        uid, locale, version = (user.id, user.locale, user.session_version) if user else (None, None, None)
     if uid is None:
         flash(t("console.login.failed"), "error")
         return render_template("console/login.html"), 401
     session.clear()  # a fresh session: no fixation
     session.permanent = True
     session["uid"], session["locale"], session["since"] = uid, locale, _now().timestamp()
+    session["ver"] = version  # checked on every request: logout and password changes raise it
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/console/") else url_for("console.cases"))
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Ends the session on the server too: every session of the account, a copied cookie
+    included, is refused from now on."""
+    uid = session.get("uid")
+    if isinstance(uid, int):
+        with _hotline().work() as s:
+            accounts.end_sessions(s, uid, session.get("ver"))
     session.clear()
     return redirect(url_for("console.login"))
 
@@ -315,6 +343,8 @@ def _hide(key: str, value: Any, names: tuple[str, ...]) -> Any:
     """Answers shown to a coordinator without the contacts grant: names gone, NIK masked."""
     if key == "name":
         return redact.NAME
+    if key == "codeword":  # the resident's silent alarm: for the holder and the contacts grant only
+        return "***"
     if isinstance(value, list):
         return [_hide(key, v, names) for v in value]
     return redact.redact(value, names) if isinstance(value, str) else value
@@ -425,7 +455,7 @@ def members() -> Any:
 @login_required
 def problems() -> Any:
     with _hotline().work() as s:
-        found = [delivery.delivery_problems(s, site_id) for site_id in g.site_ids]
+        found = [delivery.delivery_problems(s, site_id, now=_now()) for site_id in g.site_ids]
         failed = [m for p in found for m in p.messages]
         unreachable = [m for p in found for m in p.members]
         names = casebook.member_names(s, {m.member_id for m in failed if m.member_id})
