@@ -19,6 +19,7 @@ from bot.jobs.queue import LocalQueue, RQQueue
 from bot.jobs.transport import ConsoleTransport, TwilioTransport
 from bot.runtime import Hotline, is_on
 from storage.db import Database
+from storage.spool import Spool
 
 ROOT = Path(__file__).resolve().parent
 KEYS = (
@@ -38,8 +39,10 @@ KEYS = (
     "TWILIO_WA_TEMPLATE_SID",
     "HOTLINE_SMS_FALLBACK",
     "HOTLINE_TRUSTED_PROXIES",
+    "HOTLINE_METRICS_TOKEN",
 )
 MAX_PROXIES = 10
+MIN_METRICS_TOKEN = 16  # characters: a bearer token a scraper keeps, not a password to type
 
 
 class ConfigError(RuntimeError):
@@ -78,20 +81,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db = Database(app.config["DATABASE_URL"])
     hotline = Hotline(db=db, queue=_queue(app), transport=_transport(app.config), config=app.config)
     app.extensions["hotline"] = hotline
+    # Inbound messages the database could not take wait here (Redis, else the instance folder).
+    redis = getattr(getattr(hotline.queue, "queue", None), "connection", None)
+    app.extensions["hotline_spool"] = Spool(Path(app.instance_path) / "spool", redis)
 
-    from bot.web import console
+    from bot.web import console, metrics
     from bot.web.webhook import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(metrics.bp)  # GET /metrics, only with HOTLINE_METRICS_TOKEN
     csrf = CSRFProtect(app)  # every console form; Twilio's posts are signed instead
     csrf.exempt(bp)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        if not db.ping():
-            return jsonify(status="error", database="unreachable"), 503
-        return jsonify(status="ok")
+        spooled = app.extensions["hotline_spool"].size()  # residents' messages not yet handled
+        if not hotline.db.ping():
+            return jsonify(status="error", database="unreachable", spool=spooled), 503
+        return jsonify(status="replaying" if spooled else "ok", spool=spooled)
 
     return app
 
@@ -119,6 +127,18 @@ def _check(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"HOTLINE_TRUSTED_PROXIES must be the number of proxies in front of the web process, "
             f"0 to {MAX_PROXIES} (1 behind one proxy), not {proxies!r}"
+        )
+    token = config.get("HOTLINE_METRICS_TOKEN")
+    if token not in (None, "") and not (
+        isinstance(token, str)
+        and len(token) >= MIN_METRICS_TOKEN
+        and token.isascii()
+        and token.isprintable()
+        and " " not in token
+    ):
+        raise ConfigError(
+            f"HOTLINE_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} printable ASCII characters "
+            "without spaces, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
     if config.get("TWILIO_AUTH_TOKEN") and not config.get("PUBLIC_URL"):
         logging.getLogger(__name__).warning(

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=jobs.sweep_forever, args=(app, stop), daemon=True).start()
     with app.app_context():
         jobs.sweep(app.extensions["hotline"])  # whatever a previous outage left behind
+        jobs.replay_spool(app)
         # rq handles SIGTERM itself: the current job finishes, then the worker stops.
         make_worker(app, connection).work(with_scheduler=True, burst=args.burst)
     stop.set()

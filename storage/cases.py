@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import audit
+from storage import audit, erasures
 from storage.casestate import FINISHED, OPEN
 from storage.models import Case, CaseEvent, Contact, Conversation, Message
 from storage.outbox import add_job
@@ -122,6 +122,7 @@ def erase_contact(session: Session, contact: Contact, now: datetime, actor: str)
     """HAPUS / purge: personal data goes (number, names, texts, answers, NIK); anonymous counts
     stay (case category, area, urgency, status, dates); what was erased is audited."""
     case_ids = list(session.scalars(select(Case.id).where(Case.contact_id == contact.id)))
+    erasures.queue_for_contact(session, contact, case_ids, now, actor)  # Twilio's copies
     # Their own messages, and everything said about their cases (relays, members' replies).
     messages = session.execute(
         update(Message)
@@ -268,7 +269,10 @@ def _purge_counts(session: Session, case_ids: list[int], contact_ids: list[int])
 
 
 def _anonymise(session: Session, batch: list[int], marked: set[int], now: datetime) -> None:
-    """One batch of purged cases: texts and notes gone, unlinked from the resident."""
+    """One batch of purged cases: texts and notes gone, unlinked from the resident, and the
+    messages Twilio has under known SIDs deleted there (those of `marked` cases are in their
+    resident's own erasure job)."""
+    erasures.queue_for_cases(session, batch, marked, now)
     session.execute(update(Message).where(Message.case_id.in_(batch)).values(body="", media=[]))
     session.execute(
         update(Message)

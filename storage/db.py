@@ -9,9 +9,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+LOCK_WAIT_SECONDS = 10
+# The database is away (restarting, unreachable, a lock held too long): a message that meets one
+# of these can wait in the spool; any other error is a bug and must not be replayed forever.
+UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 def make_engine(url: str) -> Engine:
@@ -22,11 +28,22 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+            url, connect_args={"timeout": LOCK_WAIT_SECONDS, "check_same_thread": False}, hide_parameters=True
         )
         _serialise_sqlite_writes(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
+    # A lock wait longer than this fails (and the webhook spools the message) well inside the
+    # 15 seconds Twilio waits for an answer; connecting gives up sooner still.
+    options = f"-c lock_timeout={LOCK_WAIT_SECONDS * 1000}"
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=LOCK_WAIT_SECONDS,
+        hide_parameters=True,
+        connect_args={"connect_timeout": 3, "options": options},
+    )
 
 
 def _serialise_sqlite_writes(engine: Engine) -> None:
@@ -38,7 +55,7 @@ def _serialise_sqlite_writes(engine: Engine) -> None:
         dbapi_conn.isolation_level = None  # let us issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={LOCK_WAIT_SECONDS * 1000}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 

@@ -142,7 +142,7 @@ def test_unknown_number_goes_to_the_first_site(client, hotline) -> None:
 
 
 def test_healthz(client) -> None:
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/healthz").get_json() == {"status": "ok", "spool": 0}  # nothing waiting
 
 
 def test_unsigned_mode_is_explicit_and_refused_with_a_token(tmp_path) -> None:

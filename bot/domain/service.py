@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,15 @@ class Incoming:
     body: str
     media: tuple[tuple[str, str], ...] = ()  # (url, content type)
     profile_name: str | None = None
+    spooled: bool = False  # replayed from the spool: no TwiML answer waits for the reply
+
+    def to_spool(self) -> dict[str, Any]:
+        return {**asdict(self), "media": [list(m) for m in self.media], "spooled": True}
+
+    @classmethod
+    def from_spool(cls, item: dict[str, Any]) -> Incoming:
+        media = tuple((str(url), str(kind)) for url, kind in item.get("media", ()))
+        return cls(**{**item, "media": media, "spooled": True})
 
 
 @dataclass(frozen=True)
@@ -252,9 +261,16 @@ def _reply(
     **links: Any,
 ) -> Result:
     """The reply for the TwiML answer, stored against the inbound it answers (a Twilio retry
-    gets it back)."""
+    gets it back). A message replayed from the spool has no answer waiting: its reply is sent."""
     reply = i18n.render(says, locale)
-    queries.add_outbound(session, body=reply, channel=msg.channel, now=now, reply_to_id=inbound_id, **links)
+    links["reply_to_id"] = inbound_id
+    if msg.spooled:
+        site_id = links.pop("site_id", None)
+        site_id = site_id or session.get_one(Conversation, links["conversation_id"]).site_id
+        address = f"whatsapp:{msg.sender}" if msg.channel == "whatsapp" else msg.sender
+        queries.queue_message(session, site_id=site_id, address=address, body=reply, now=now, **links)
+    else:
+        queries.add_outbound(session, body=reply, channel=msg.channel, now=now, **links)
     return Result([reply])
 
 

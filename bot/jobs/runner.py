@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
-from bot.domain import duty
-from bot.jobs import sending
+from bot.domain import duty, service
+from bot.jobs import erasure, sending
 from bot.jobs.queue import RETRY_SECONDS
 from bot.runtime import Hotline
 from storage import outbox
@@ -27,7 +27,10 @@ HANDLERS: dict[str, Callable[..., None]] = {
     "send_fallback": sending.send_fallback,
 }
 # Jobs that commit in steps of their own (around a network call): (hotline, outbox_id, **args).
-STEPPED: dict[str, Callable[..., None]] = {"send_message": sending.send_message}
+STEPPED: dict[str, Callable[..., None]] = {
+    "send_message": sending.send_message,
+    "erase_at_twilio": erasure.erase_at_twilio,
+}
 
 
 def run_outbox(outbox_id: int) -> None:
@@ -56,6 +59,13 @@ def run_outbox(outbox_id: int) -> None:
         raise
 
 
+def replay_spool(app: Flask) -> int:
+    """Residents' messages the webhook spooled while the database was away, in arrival order."""
+    hotline: Hotline = app.extensions["hotline"]
+    spool = app.extensions["hotline_spool"]
+    return spool.replay(lambda item: service.handle(hotline, service.Incoming.from_spool(item)))
+
+
 def sweep(hotline: Hotline) -> int:
     """Push again what never reached the queue or never finished; returns how many."""
     return hotline.sweep()
@@ -72,5 +82,6 @@ def sweep_forever(app: Flask, stop: threading.Event, every: float = SWEEP_SECOND
                     log.info("sweeper pushed %d outbox rows again", n)
                 if n := sending.reconcile(hotline):
                     log.info("sweeper reconciled %d messages left handing", n)
+                replay_spool(app)
         except Exception as exc:  # Redis or the database away: try again next round
             log.warning("sweep failed: %s", type(exc).__name__)

@@ -24,7 +24,9 @@ BAD_NUMBER = {
     63003,  # channel (WhatsApp) could not find the 'To' address: inactive or not on WhatsApp
 }
 RATE_LIMITED = {20429}  # too many requests
-RETRYABLE = frozenset({"rate_limited", "server", "timeout"})
+IN_FLIGHT = {20009}  # a delete of a message Twilio is still processing (queued, sending, no DLR yet)
+# "in_flight" comes only from deletes (`_delete_error`), never from `classify`.
+RETRYABLE = frozenset({"rate_limited", "server", "timeout", "in_flight"})
 
 
 def classify(code: int | None, http_status: int | None = None) -> str:
@@ -67,6 +69,16 @@ class Outgoing:
     media_urls: tuple[str, ...] = ()  # pictures or recordings to attach (Twilio's own URLs work as is)
 
 
+@dataclass(frozen=True)
+class Held:
+    """A message the provider still holds: its SID, when it was created, how many media it has
+    (None: unknown, ask)."""
+
+    sid: str
+    created: datetime | None
+    num_media: int | None = None
+
+
 class Transport(Protocol):
     def send(self, message: Outgoing) -> str:
         """Hand the message over; returns the provider's message id. Raises SendError."""
@@ -75,6 +87,20 @@ class Transport(Protocol):
     def find(self, message: Outgoing, since: datetime) -> str | None:
         """The provider's id of this message if it was handed over since then (a worker died
         before it could record the answer), else None. Raises SendError."""
+        ...
+
+
+class Eraser(Protocol):
+    """Deleting what the provider keeps of a resident's messages (HAPUS, purge)."""
+
+    def held(self, to: str, sender: str) -> list[Held]:
+        """Every message the provider holds on this route (To, From), all pages. Raises SendError."""
+        ...
+
+    def delete_message(self, sid: str, num_media: int | None = None) -> int | None:
+        """Delete the message's media, then the message: how many media went, or None if the
+        provider no longer has the message. Raises SendError ("in_flight" while it is still
+        being sent: retry later)."""
         ...
 
 
@@ -93,6 +119,7 @@ class ConsoleTransport:
 
     stream: TextIO | None = field(default_factory=lambda: sys.stdout)
     sent: list[Outgoing] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # SIDs an erasure asked to delete
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def find(self, message: Outgoing, since: datetime) -> str | None:
@@ -107,6 +134,14 @@ class ConsoleTransport:
         if self.stream is not None:
             print(f"\n[console -> {message.to}]\n{_printable(message)}\n", file=self.stream, flush=True)
         return f"CONSOLE{uuid.uuid4().hex}"
+
+    def held(self, to: str, sender: str) -> list[Held]:
+        return []  # no provider keeps a console's messages
+
+    def delete_message(self, sid: str, num_media: int | None = None) -> int | None:
+        with self._lock:
+            self.deleted.append(sid)
+        return 0
 
 
 def _printable(message: Outgoing) -> str:
@@ -154,6 +189,60 @@ class TwilioTransport:
             ):
                 return item.sid
         return None
+
+    def held(self, to: str, sender: str) -> list[Held]:
+        """The messages Twilio keeps on this route, inbound and outbound, TwiML replies too."""
+        try:
+            found = self.client.messages.list(to=to, from_=sender, page_size=1000)
+        except Exception as exc:
+            raise _send_error(exc) from None
+        return [Held(item.sid, item.date_created, _count(item.num_media)) for item in found if item.sid]
+
+    def delete_message(self, sid: str, num_media: int | None = None) -> int | None:
+        """Media first (DELETE .../Messages/{sid}/Media/{media}.json): deleting the message
+        removes its media too, but not media another message shares (a member's MEDIA
+        forward of it), so each is deleted by name. Then the message (204; 404: gone)."""
+        try:
+            removed = self._delete_media(sid) if num_media is None or num_media > 0 else 0
+            self.client.messages(sid).delete()
+        except SendError:
+            raise  # a media delete already said why
+        except Exception as exc:
+            error = _delete_error(exc)
+            if error is None:
+                return None
+            raise error from None
+        return removed
+
+    def _delete_media(self, sid: str) -> int:
+        removed = 0
+        for item in self.client.messages(sid).media.list():
+            try:
+                self.client.messages(sid).media(item.sid).delete()
+            except Exception as exc:
+                if (error := _delete_error(exc)) is not None:
+                    raise error from None
+                continue  # gone meanwhile
+            removed += 1
+        return removed
+
+
+def _count(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _delete_error(exc: Exception) -> SendError | None:
+    """None when Twilio no longer has it (404): deleted before. 20009 (or a bare 409) means
+    the message is still on its way: "in_flight", retried later."""
+    error = _send_error(exc)
+    if error.http_status == 404:
+        return None
+    if error.code in IN_FLIGHT or (error.code is None and error.http_status == 409):
+        return SendError("in_flight", 20009, error.http_status)
+    return error
 
 
 def _create_args(message: Outgoing) -> dict[str, Any]:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.domain import service
 from bot.domain.service import Incoming
+from bot.jobs import runner
 from bot.jobs.transport import classify
 from bot.runtime import Hotline
 from storage import delivery, outbox
+from storage.db import UNAVAILABLE
 from storage.models import Message
 
 log = logging.getLogger(__name__)
@@ -100,13 +103,25 @@ def inbound() -> Response:
         msg = parse(request.form)
     except BadPayload as exc:
         return Response(f"Bad request: {exc}\n", status=400, mimetype="text/plain")
+    spool = current_app.extensions["hotline_spool"]
     try:
         result = service.handle(current_app.extensions["hotline"], msg)
     except service.NoSite:
         log.error("inbound message refused: no site loaded (run `hotline sites load`)")
         return Response("No site configured\n", status=503, mimetype="text/plain")
+    except UNAVAILABLE as exc:  # Twilio will not send it again: keep it, answer later
+        where = spool.put(msg.to_spool())
+        log.warning("database unavailable (%s): inbound %s spooled to %s", type(exc).__name__, msg.sid, where)
+        return twiml([])
     log.info("inbound %s handled%s", msg.sid, " (duplicate)" if result.duplicate else "")
+    if spool.waiting_on_disk():  # spooled here while Redis was down too: only we can see them
+        threading.Thread(target=_replay, args=(current_app._get_current_object(),), daemon=True).start()
     return twiml(result.replies)
+
+
+def _replay(app: Flask) -> None:
+    with app.app_context():
+        runner.replay_spool(app)
 
 
 @dataclass(frozen=True)
