@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,14 @@ LOCK_WAIT_SECONDS = 10
 # The database is away (restarting, unreachable, a lock held too long): a message that meets one
 # of these can wait in the spool; any other error is a bug and must not be replayed forever.
 UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+
+
+def _no_rows(record: logging.LogRecord) -> bool:
+    """SQLAlchemy logs every result row at DEBUG (names, numbers, NIK): statements (INFO) only."""
+    return record.levelno > logging.DEBUG
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_no_rows)
 
 
 def make_engine(url: str) -> Engine:

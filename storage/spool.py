@@ -58,6 +58,11 @@ class Spool:
 
     # -- reading ---------------------------------------------------------------------------------
 
+    def _set_aside(self, item: dict[str, Any]) -> None:
+        dead = self.directory / "dead"
+        dead.mkdir(parents=True, exist_ok=True)
+        (dead / f"{item['spooled_at']:020d}-{uuid.uuid4().hex}.json").write_text(json.dumps(item), "utf-8")
+
     def waiting_on_disk(self) -> bool:
         """Cheap: whether this instance's directory holds anything (checked after each message)."""
         if not self.directory.is_dir():
@@ -98,9 +103,25 @@ class Spool:
                 found.append((item["spooled_at"], item, lambda e=entry: self.redis.lrem(REDIS_KEY, 1, e)))
         yield from sorted(found, key=lambda f: f[0])
 
-    def replay(self, handle: Callable[[dict[str, Any]], None]) -> int:
-        """Hand the spooled messages to `handle` oldest first; stops at the first failure (the
-        database still away) and keeps that message and the ones after it. Returns how many."""
+    def empty(self) -> bool:
+        """Nothing waiting (checked before each message: while older ones wait, newer ones queue
+        behind them, so one sender's messages run in the order they were sent)."""
+        if self.waiting_on_disk():
+            return False
+        if self.redis is None:
+            return True
+        try:
+            return not self.redis.llen(REDIS_KEY)
+        except Exception:
+            return True  # Redis down: what it holds is replayed once it is back
+
+    def replay(
+        self, handle: Callable[[dict[str, Any]], None], unavailable: tuple[type[BaseException], ...]
+    ) -> int:
+        """Hand the spooled messages to `handle` oldest first. The database still `unavailable`:
+        stop and keep that message and those after it. Any other error is a bug in that message's
+        handling: it is set aside (logged, kept in the dead-letter store) so it cannot block the
+        rest for ever. Returns how many were handled."""
         if not self._replaying.acquire(blocking=False):
             return 0  # this process is replaying already
         done = 0
@@ -109,9 +130,12 @@ class Spool:
                 fields = {k: v for k, v in item.items() if k != "spooled_at"}
                 try:
                     handle(fields)
-                except Exception as exc:
+                except unavailable as exc:
                     log.warning("spool replay stopped: %s", type(exc).__name__)
                     break
+                except Exception as exc:
+                    log.error("spooled message %s set aside: %s", fields.get("sid"), type(exc).__name__)
+                    self._set_aside(item)
                 remove()
                 done += 1
         finally:

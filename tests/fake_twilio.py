@@ -9,6 +9,15 @@ basic auth, records every request's form, and can be told what to answer next:
 GET on the Messages list answers with the messages created so far, filtered by To and From,
 newest first, as Twilio's list does (what the send reconciler reads).
 
+Erasure (HAPUS, purge) deletes there: DELETE a message (204, and its media with it; 404 for one
+Twilio does not have; Twilio's 20009 while it is still being sent), GET a message's Media list
+and DELETE one media (204 or 404). Messages Twilio would hold without our API creating them
+(inbound ones, TwiML replies) are put there by hand, with their media:
+
+    sid = fake_twilio.seed(to=HOTLINE, sender=RESIDENT, body="halo", media=1)
+    fake_twilio.in_flight(sid, times=1)   # the next DELETE of it answers 409 / 20009
+    fake_twilio.on_route(RESIDENT)         # what Twilio still holds to or from a number
+
 Use the `fake_twilio` fixture (import it into the test module) and point a TwilioTransport at
 `fake_twilio.url` with `fake_twilio.account_sid` / `fake_twilio.auth_token`.
 """
@@ -33,6 +42,14 @@ import pytest
 
 MAX_STALL = 5.0  # seconds: a stalled answer never holds a test run longer than this
 MESSAGES_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json")
+# One message, its media list, one media: (account, message SID[, media SID]).
+MESSAGE_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/((?:SM|MM)[0-9a-f]{32})\.json")
+MEDIA_LIST_PATH = re.compile(
+    r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/((?:SM|MM)[0-9a-f]{32})/Media\.json"
+)
+MEDIA_PATH = re.compile(
+    r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/((?:SM|MM)[0-9a-f]{32})/Media/(ME[0-9a-f]{32})\.json"
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,9 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.requests: list[Recorded] = []
         self.created: list[dict[str, Any]] = []  # message resources, in creation order
+        self.media: dict[str, list[dict[str, Any]]] = {}  # message SID -> its media resources
+        self.deleted: list[str] = []  # SIDs deleted (messages and media), in order
+        self._in_flight: dict[str, int] = {}  # message SID -> DELETEs still refused with 20009
         self._script: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -71,6 +91,13 @@ class FakeTwilio:
     def stall(self, seconds: float, status: int = 201) -> FakeTwilio:
         """The next create answers only after `seconds` (capped at MAX_STALL)."""
         return self._queue(Scripted(status=status, delay=min(seconds, MAX_STALL)))
+
+    def in_flight(self, sid: str, times: int = 1) -> FakeTwilio:
+        """The next `times` DELETEs of this message answer 409 with Twilio's 20009, as for a
+        message still queued or sending."""
+        with self._lock:
+            self._in_flight[sid] = times
+        return self
 
     def _queue(self, step: Scripted) -> FakeTwilio:
         with self._lock:
@@ -120,6 +147,8 @@ class FakeTwilio:
         authorized = headers.get("Authorization", "") == _basic(self.account_sid, self.auth_token)
         with self._lock:
             self.requests.append(Recorded(method, path, form, authorized))
+        if one := self._one(method, path, authorized):
+            return one
         match = MESSAGES_PATH.fullmatch(path)
         if method not in ("POST", "GET") or not match or match.group(1) != self.account_sid:
             return _error(404, 20404, "The requested resource was not found")
@@ -136,9 +165,68 @@ class FakeTwilio:
         if missing:
             return _error(400, *missing)
         resource = self._resource(form)
+        self._attach(resource, [v for k, v in parse_qsl(raw.decode("utf-8", "replace")) if k == "MediaUrl"])
         with self._lock:
             self.created.append(resource)
         return step.status, resource
+
+    def _one(self, method: str, path: str, authorized: bool) -> tuple[int, dict[str, Any]] | None:
+        """One message or its media (GET, DELETE); None for any other path."""
+        for pattern in (MESSAGE_PATH, MEDIA_LIST_PATH, MEDIA_PATH):
+            if match := pattern.fullmatch(path):
+                break
+        else:
+            return None
+        account, sid, *media_sid = match.groups()
+        if account != self.account_sid:
+            return _error(404, 20404, "The requested resource was not found")
+        if not authorized:
+            return _error(401, 20003, "Authenticate")
+        if pattern is MESSAGE_PATH:
+            return self._delete_message(sid) if method == "DELETE" else self._fetch(sid)
+        if pattern is MEDIA_LIST_PATH and method == "GET":
+            return self._media_list(sid, path)
+        if pattern is MEDIA_PATH and method == "DELETE":
+            return self._delete_media(sid, media_sid[0])
+        return _error(405, 20004, "Method not allowed")
+
+    def _fetch(self, sid: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            found = next((m for m in self.created if m["sid"] == sid), None)
+        return (200, found) if found else _error(404, 20404, "The requested resource was not found")
+
+    def _delete_message(self, sid: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            if self._in_flight.get(sid, 0) > 0:
+                self._in_flight[sid] -= 1
+                return _error(409, 20009, "Cannot delete this resource before it is complete")
+            found = next((m for m in self.created if m["sid"] == sid), None)
+            if found is None:
+                return _error(404, 20404, "The requested resource was not found")
+            self.created.remove(found)
+            self.deleted += [*(m["sid"] for m in self.media.pop(sid, [])), sid]
+        return 204, {}
+
+    def _media_list(self, sid: str, path: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            if not any(m["sid"] == sid for m in self.created):
+                return _error(404, 20404, "The requested resource was not found")
+            items = list(self.media.get(sid, []))
+        page = {"first_page_uri": path, "next_page_uri": None, "previous_page_uri": None, "uri": path}
+        return 200, {"media_list": items, "page": 0, "page_size": 50, "start": 0, "end": len(items), **page}
+
+    def _delete_media(self, sid: str, media_sid: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            items = self.media.get(sid, [])
+            found = next((m for m in items if m["sid"] == media_sid), None)
+            if found is None:
+                return _error(404, 20404, "The requested resource was not found")
+            items.remove(found)
+            self.deleted.append(media_sid)
+            for message in self.created:
+                if message["sid"] == sid:
+                    message["num_media"] = str(len(items))
+        return 204, {}
 
     def accepted(self, to: str, sender: str, body: str) -> str:
         """A message Twilio has, as if created through the API (e.g. by a worker that died before
@@ -147,6 +235,54 @@ class FakeTwilio:
         with self._lock:
             self.created.append(resource)
         return str(resource["sid"])
+
+    def seed(
+        self,
+        *,
+        to: str,
+        sender: str,
+        body: str = "",
+        sid: str | None = None,
+        media: int = 0,
+        direction: str = "inbound",
+        created: datetime | None = None,
+    ) -> str:
+        """A message Twilio holds that our API calls did not create: an inbound one (give the
+        webhook's MessageSid as `sid`), or a TwiML reply (direction "outbound-reply"), with
+        `media` pictures; `created` when Twilio made it (default now). Returns its SID."""
+        resource = self._resource({"To": to, "From": sender, "Body": body}, sid=sid, created=created)
+        resource |= {"direction": direction, "status": "received" if direction == "inbound" else "delivered"}
+        self._attach(resource, ["https://example.org/photo.jpg"] * media)
+        with self._lock:
+            self.created.append(resource)
+        return str(resource["sid"])
+
+    def on_route(self, number: str) -> list[dict[str, Any]]:
+        """The messages Twilio still holds to or from this number, SMS or WhatsApp."""
+        with self._lock:
+            return [m for m in self.created if number in (_bare(m["to"]), _bare(m["from"]))]
+
+    def _attach(self, resource: dict[str, Any], urls: list[str]) -> None:
+        """Twilio keeps a copy of each attachment as a Media resource of the message."""
+        sid = str(resource["sid"])
+        base = str(resource["uri"]).removesuffix(".json")
+        items = []
+        for _ in urls:
+            media_sid = "ME" + uuid.uuid4().hex
+            items.append(
+                {
+                    "account_sid": self.account_sid,
+                    "content_type": "image/jpeg",
+                    "date_created": resource["date_created"],
+                    "date_updated": resource["date_created"],
+                    "parent_sid": sid,
+                    "sid": media_sid,
+                    "uri": f"{base}/Media/{media_sid}.json",
+                }
+            )
+        resource["num_media"] = str(len(items))
+        with self._lock:
+            self.media[sid] = items
 
     def _list(self, query: dict[str, str], path: str) -> dict[str, Any]:
         with self._lock:
@@ -167,9 +303,11 @@ class FakeTwilio:
             "uri": path,
         }
 
-    def _resource(self, form: dict[str, str]) -> dict[str, Any]:
-        sid = "SM" + uuid.uuid4().hex
-        now = format_datetime(datetime.now(UTC), usegmt=True).replace("GMT", "+0000")
+    def _resource(
+        self, form: dict[str, str], sid: str | None = None, created: datetime | None = None
+    ) -> dict[str, Any]:
+        sid = sid or "SM" + uuid.uuid4().hex
+        now = format_datetime(created or datetime.now(UTC), usegmt=True).replace("GMT", "+0000")
         base = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}"
         return {
             "account_sid": self.account_sid,
@@ -193,6 +331,10 @@ class FakeTwilio:
             "to": form.get("To"),
             "uri": f"{base}.json",
         }
+
+
+def _bare(address: str | None) -> str:
+    return (address or "").removeprefix("whatsapp:")
 
 
 def _basic(user: str, password: str) -> str:
@@ -229,12 +371,15 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self._serve("GET")
 
+        def do_DELETE(self) -> None:
+            self._serve("DELETE")
+
         def _serve(self, method: str) -> None:
             length = min(int(self.headers.get("Content-Length") or 0), 1024 * 1024)
             raw = self.rfile.read(length) if length else b""
             path, _, query = self.path.partition("?")
             status, payload = fake._answer(method, path, self.headers, raw, query)
-            body = json.dumps(payload).encode()
+            body = b"" if status == 204 else json.dumps(payload).encode()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

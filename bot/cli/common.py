@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from datetime import datetime
+from typing import Any, NoReturn
 
 import click
 from flask import current_app
@@ -10,6 +11,22 @@ from flask import current_app
 from bot.runtime import Hotline
 from sitefiles.sites import read_sites
 from storage.sites import has_sites, load_sites
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the dates an operator can mean
+
+
+class DateInRange(click.DateTime):
+    """click.DateTime from FIRST_YEAR to LAST_YEAR: a year such as 0001 or 9999 is a typo, and
+    overflows once moved into a site's time zone or a day further."""
+
+    def __init__(self, formats: list[str] | None = None) -> None:
+        super().__init__(formats or ["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        moment = super().convert(value, param, ctx)
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            self.fail(f"{value!r}: a date from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31", param, ctx)
+        return moment
 
 
 def current_hotline() -> Hotline:

@@ -16,7 +16,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bot.cli.common import ensure_ready, fail
+from bot.cli.common import DateInRange, ensure_ready, fail
 from bot.render.export import FORMATS, Counts, ExportRefused, authorize, export_counts, pseudonym_secret
 from bot.runtime import Hotline
 from flows import CATEGORIES
@@ -24,7 +24,7 @@ from storage.sites import prefixes
 from storage.transcripts import STATUSES, Filters
 from storage.users import by_username
 
-_DAY = click.DateTime(["%Y-%m-%d"])
+_DAY = DateInRange(["%Y-%m-%d"])
 
 
 def _shell_user() -> str:

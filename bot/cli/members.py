@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import with_appcontext
 
-from bot.cli.common import current_hotline, ensure_ready
+from bot.cli.common import DateInRange, current_hotline, ensure_ready
 from sitefiles.members import DAY_ABBR, MembersFileError, format_shifts, read_members
 from storage import sitetime
 from storage.models import Member
@@ -53,7 +53,7 @@ def members_load(path: str) -> None:
 @click.option("--on-duty", is_flag=True, help="Only the members on duty at that time.")
 @click.option(
     "--at",
-    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
+    type=DateInRange(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
     default=None,
     help='Local time of the site, e.g. "2026-11-23 21:00" (default: now).',
 )

@@ -12,17 +12,22 @@ from bot.cli.common import ensure_ready, fail
 from storage import cases
 
 MIN_RETENTION = timedelta(days=30)  # a typo such as "1d" must not wipe last week's cases
+MAX_RETENTION = timedelta(days=100 * 365)  # beyond it the cutoff date overflows
 _UNITS = {"d": 1, "w": 7, "y": 365}
 
 
 def parse_period(value: str) -> timedelta:
-    """ "365d", "52w", "1y" (365 days); a bare number is days."""
+    """ "365d", "52w", "1y" (365 days); a bare number is days. At most MAX_RETENTION."""
     match = re.fullmatch(r"\s*(\d+)\s*([dwy]?)\s*", value.lower())
     if not match:
         raise ValueError(
             f"--older-than must be a number of days, weeks or years: 365d, 52w, 1y (got {value!r})"
         )
-    return timedelta(days=int(match.group(1)) * _UNITS[match.group(2) or "d"])
+    digits, unit = match.group(1).lstrip("0") or "0", match.group(2) or "d"
+    if len(digits) > 6 or int(digits) * _UNITS[unit] > MAX_RETENTION.days:
+        most = MAX_RETENTION.days
+        raise ValueError(f"--older-than must be at most {most // 365}y ({most}d) (got {value!r})")
+    return timedelta(days=int(digits) * _UNITS[unit])
 
 
 @click.command("purge")

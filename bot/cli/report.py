@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from bot.cli.common import ensure_ready, fail
+from bot.cli.common import FIRST_YEAR, LAST_YEAR, ensure_ready, fail
 from bot.render import report as render
 from storage.figures import Figures, UnknownSite, monthly
 from storage.sites import prefixes
@@ -20,8 +20,10 @@ FORMATS = ("csv", "xlsx", "html")
 
 def parse_month(value: str) -> date:
     match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", value)
-    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
-        raise ValueError(f"--month must be YYYY-MM between 2000 and 2100, e.g. 2026-10 (got {value!r})")
+    if not match or not 1 <= int(match.group(2)) <= 12 or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        raise ValueError(
+            f"--month must be YYYY-MM between {FIRST_YEAR} and {LAST_YEAR}, e.g. 2026-10 (got {value!r})"
+        )
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 

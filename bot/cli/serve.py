@@ -16,7 +16,7 @@ from bot.jobs.queue import LocalQueue
 
 @click.command('serve')
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--allow-unsigned", is_flag=True, help="Accept unsigned webhook posts (local only).")
 @with_appcontext
 def serve(host: str, port: int, allow_unsigned: bool) -> None:

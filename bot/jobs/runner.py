@@ -16,6 +16,7 @@ from bot.jobs import erasure, sending
 from bot.jobs.queue import RETRY_SECONDS
 from bot.runtime import Hotline
 from storage import outbox
+from storage.db import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15  # with the 45-second stuck bound: a lost job runs again within a minute
@@ -63,7 +64,7 @@ def replay_spool(app: Flask) -> int:
     """Residents' messages the webhook spooled while the database was away, in arrival order."""
     hotline: Hotline = app.extensions["hotline"]
     spool = app.extensions["hotline_spool"]
-    return spool.replay(lambda item: service.handle(hotline, service.Incoming.from_spool(item)))
+    return spool.replay(lambda item: service.handle(hotline, service.Incoming.from_spool(item)), UNAVAILABLE)
 
 
 def sweep(hotline: Hotline) -> int:

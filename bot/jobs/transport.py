@@ -13,6 +13,18 @@ from typing import Any, Protocol, TextIO
 
 log = logging.getLogger(__name__)
 
+
+def _no_query_strings(record: logging.LogRecord) -> bool:
+    """urllib3 logs each request's URL at DEBUG; a list query names a phone number."""
+    return "?" not in record.getMessage()
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_no_query_strings)
+# twilio's request log for calls that list messages by number: dropped whatever the level.
+_QUIET = logging.getLogger(f"{__name__}.erasing")
+_QUIET.addFilter(lambda record: False)
+_QUIET.setLevel(logging.WARNING)
+
 # Twilio error codes, by what the sender should do about them (https://www.twilio.com/docs/errors/<code>).
 WINDOW = {63016}  # WhatsApp free text outside the 24-hour window: send a template instead
 OPTED_OUT = {21610}  # the recipient replied STOP: nothing more until they send START
@@ -162,8 +174,13 @@ class TwilioTransport:
 
         # The timeout covers connecting and each read; without it requests waits forever.
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        # Listing messages puts a number in the query string, which twilio's client logs at INFO:
+        # erasure and the send reconciler go through a client whose request log stays quiet.
+        quiet = TwilioHttpClient(timeout=timeout, logger=_QUIET)
+        self.erasing = Client(account_sid, auth_token, http_client=quiet)
         if base_url:  # a local fake of Twilio's API in tests
             self.client.api.base_url = base_url.rstrip("/")
+            self.erasing.api.base_url = base_url.rstrip("/")
 
     def send(self, message: Outgoing) -> str:
         try:
@@ -176,7 +193,7 @@ class TwilioTransport:
         """Twilio's recent messages on this route, newest first; ours if one was created since
         the claim (a minute of slack for clocks) with the same text."""
         try:
-            recent = self.client.messages.list(to=message.to, from_=message.sender, limit=20)
+            recent = self.erasing.messages.list(to=message.to, from_=message.sender, limit=20)
         except Exception as exc:
             raise _send_error(exc) from None
         after = since - timedelta(minutes=1)
@@ -193,7 +210,7 @@ class TwilioTransport:
     def held(self, to: str, sender: str) -> list[Held]:
         """The messages Twilio keeps on this route, inbound and outbound, TwiML replies too."""
         try:
-            found = self.client.messages.list(to=to, from_=sender, page_size=1000)
+            found = self.erasing.messages.list(to=to, from_=sender, page_size=1000)
         except Exception as exc:
             raise _send_error(exc) from None
         return [Held(item.sid, item.date_created, _count(item.num_media)) for item in found if item.sid]
@@ -204,7 +221,7 @@ class TwilioTransport:
         forward of it), so each is deleted by name. Then the message (204; 404: gone)."""
         try:
             removed = self._delete_media(sid) if num_media is None or num_media > 0 else 0
-            self.client.messages(sid).delete()
+            self.erasing.messages(sid).delete()
         except SendError:
             raise  # a media delete already said why
         except Exception as exc:
@@ -216,9 +233,9 @@ class TwilioTransport:
 
     def _delete_media(self, sid: str) -> int:
         removed = 0
-        for item in self.client.messages(sid).media.list():
+        for item in self.erasing.messages(sid).media.list():
             try:
-                self.client.messages(sid).media(item.sid).delete()
+                self.erasing.messages(sid).media(item.sid).delete()
             except Exception as exc:
                 if (error := _delete_error(exc)) is not None:
                     raise error from None
