@@ -178,9 +178,13 @@ def _queue(app: Flask):  # type: ignore[no-untyped-def]
         return app.config["HOTLINE_QUEUE"]
     if url := app.config.get("REDIS_URL"):
         from redis import Redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        # Short timeouts: a Redis outage must not hold a webhook; the sweeper pushes later.
-        return RQQueue(Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5))
+        # Short timeouts and no retries: a Redis outage must not hold a webhook (Twilio waits 15
+        # seconds); the outbox keeps the job and the sweeper pushes it later.
+        no_retry = Retry(NoBackoff(), 0)
+        return RQQueue(Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, retry=no_retry))
 
     def run(outbox_id: int) -> None:
         from bot.jobs.runner import run_outbox

@@ -49,6 +49,8 @@ bp = Blueprint(
 )
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # as CONTROL, but lines and tabs stay
+CODE = re.compile(r"[A-Za-z0-9-]{1,16}")
 FORMATS = ("csv", "xlsx", "jsonl")
 SESSION_HOURS = 8
 CSP = "; ".join(
@@ -207,6 +209,17 @@ def _arg_date(name: str) -> date | None:
     return _date(request.args.get(name, ""))
 
 
+def _text(name: str, limit: int = 2000) -> str:
+    """A free-text form field (a note): control characters gone, lines kept."""
+    return TEXT_CONTROL.sub("", request.form.get(name, "")).strip()[:limit]
+
+
+def _values(form: Any, name: str, limit: int) -> tuple[str, ...]:
+    """A repeated filter field, each value without control characters and of a sane length."""
+    cleaned = (CONTROL.sub("", v)[:100] for v in form.getlist(name))
+    return tuple(v for v in cleaned if v)[:limit]
+
+
 def _arg(name: str, limit: int = 64) -> str:
     """A query or form value without control characters (PostgreSQL refuses NUL)."""
     value = request.values.get(name, "")
@@ -252,6 +265,8 @@ def cases() -> Any:
 
 
 def _case_or_404(s: Session, code: str) -> Case:
+    if not CODE.fullmatch(code):  # not a code at all (PostgreSQL refuses a NUL in a query)
+        abort(404)
     case = casebook.case_by_code(s, code, g.site_ids)
     if case is None:
         abort(404)
@@ -370,7 +385,7 @@ def _actor() -> tuple[str, str]:
 @bp.post("/cases/<code>/note")
 @login_required
 def note(code: str) -> Any:
-    text = request.form.get("note", "").strip()[:2000]
+    text = _text("note")
 
     def action(s: Session, item: Case) -> str | None:
         if not text:
@@ -384,8 +399,8 @@ def note(code: str) -> Any:
 @bp.post("/cases/<code>/refer")
 @login_required
 def refer(code: str) -> Any:
-    org = institution(request.form.get("to", ""))
-    text = request.form.get("note", "").strip()[:2000]
+    org = institution(_text("to", 200))
+    text = _text("note")
 
     def action(s: Session, item: Case) -> str | None:
         if org is None:
@@ -399,7 +414,7 @@ def refer(code: str) -> Any:
 @bp.post("/cases/<code>/close")
 @login_required
 def close(code: str) -> Any:
-    text = request.form.get("note", "").strip()[:2000]
+    text = _text("note")
 
     def action(s: Session, item: Case) -> str | None:
         duty.close(s, item, _now(), *_actor(), text)
@@ -520,10 +535,10 @@ def _export_filters(form: Any, sites: tuple[str, ...], day: Callable[[str], date
         start=day("from"),
         end=day("to"),
         sites=sites,
-        areas=tuple(a for a in form.getlist("area") if a)[:50],
-        categories=tuple(c for c in form.getlist("category") if c)[:10],
-        statuses=tuple(x for x in form.getlist("status") if x)[:10],
-        codes=tuple(c.strip() for c in form.get("codes", "").replace(",", " ").split() if c.strip())[:200],
+        areas=_values(form, "area", 50),
+        categories=_values(form, "category", 10),
+        statuses=_values(form, "status", 10),
+        codes=tuple(CONTROL.sub("", form.get("codes", "")).replace(",", " ").split())[:200],
     )
 
 
