@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from storage.models import Contact, Member, Message
@@ -122,15 +122,15 @@ def mark_unreachable(session: Session, message: Message, kind: str) -> None:
 HANDING_BOUND = timedelta(minutes=2)  # a send job takes seconds; longer, and it died mid-send
 
 
-def stuck_handing(session: Session, now: datetime, limit: int = 100) -> list[int]:
+def stuck(now: datetime) -> ColumnElement[bool]:
     """Messages a send job claimed and never finished: its worker died between our commit and
-    Twilio's answer. Oldest first; the reconciler asks Twilio what became of each."""
-    stmt = (
-        select(Message.id)
-        .where(Message.status == "handing", Message.sent_at < now - HANDING_BOUND)
-        .order_by(Message.sent_at, Message.id)
-        .limit(limit)
-    )
+    Twilio's answer."""
+    return (Message.status == "handing") & (Message.sent_at < now - HANDING_BOUND)
+
+
+def stuck_handing(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    """The stuck messages, oldest first; the reconciler asks Twilio what became of each."""
+    stmt = select(Message.id).where(stuck(now)).order_by(Message.sent_at, Message.id).limit(limit)
     return list(session.scalars(stmt))
 
 
@@ -147,7 +147,7 @@ def delivery_problems(
     way to Twilio, and members we cannot reach."""
     problem = Message.status.in_(FAILED)
     if now is not None:
-        problem = problem | ((Message.status == "handing") & (Message.sent_at < now - HANDING_BOUND))
+        problem = problem | stuck(now)
     messages = select(Message).where(Message.direction == "out", problem)
     members = select(Member).where(Member.unreachable.is_not(None))
     if site_id is not None:

@@ -6,16 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.delivery import FAILED, HANDING_BOUND
+from storage import delivery, outbox
+from storage.delivery import FAILED
 from storage.models import Member, Message, Outbox
-from storage.outbox import MAX_ATTEMPTS
+from storage.outbox import MAX_ATTEMPTS, PUSH_GRACE, PUSH_STUCK  # noqa: F401 (the sweeper's rule)
 
-# storage.outbox.due_for_push's defaults: the sweeper's notion of "due" (tests hold them equal).
-PUSH_GRACE = timedelta(seconds=30)
-PUSH_STUCK = timedelta(seconds=45)
 FAILED_WINDOW = timedelta(hours=24)
 
 
@@ -49,15 +47,7 @@ def outbox_open(session: Session) -> dict[str, int]:
 
 def outbox_due(session: Session, now: datetime) -> int:
     """How many rows `storage.outbox.due_for_push` would hand the sweeper (without its limit)."""
-    stmt = select(func.count()).where(
-        Outbox.done_at.is_(None),
-        Outbox.attempts < MAX_ATTEMPTS,
-        or_(
-            Outbox.pushed_at.is_(None) & (Outbox.created_at < now - PUSH_GRACE),
-            (Outbox.pushed_at < now - PUSH_STUCK) & (Outbox.run_at < now - PUSH_STUCK),
-        ),
-    )
-    return int(session.scalar(stmt) or 0)
+    return int(session.scalar(select(func.count()).where(outbox.due(now))) or 0)
 
 
 def outbox_exhausted(session: Session) -> int:
@@ -67,8 +57,7 @@ def outbox_exhausted(session: Session) -> int:
 
 def stuck_handing(session: Session, now: datetime) -> int:
     """How many messages `storage.delivery.stuck_handing` would give the reconciler (no limit)."""
-    stmt = select(func.count()).where(Message.status == "handing", Message.sent_at < now - HANDING_BOUND)
-    return int(session.scalar(stmt) or 0)
+    return int(session.scalar(select(func.count()).where(delivery.stuck(now))) or 0)
 
 
 def messages_with_status(session: Session, status: str) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Outbox
@@ -33,28 +33,31 @@ def mark_pushed(session: Session, ids: list[int], now: datetime) -> None:
     session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(pushed_at=now))
 
 
-def due_for_push(
-    session: Session,
-    now: datetime,
-    grace: timedelta = timedelta(seconds=30),
-    stuck: timedelta = timedelta(seconds=45),  # jobs take seconds: a lost one is found in a minute
-) -> list[Outbox]:
+PUSH_GRACE = timedelta(seconds=30)  # a push may still be on its way after commit
+PUSH_STUCK = timedelta(seconds=45)  # jobs take seconds: a lost one is found within a minute
+
+
+def due(
+    now: datetime, grace: timedelta = PUSH_GRACE, stuck: timedelta = PUSH_STUCK
+) -> ColumnElement[bool]:
     """Rows never pushed (Redis was down), or pushed long ago and still not done past their time
     (a worker died). A job for later (a deadline check, a message waiting for the resident's safe
     time) is not stuck before its time: pushing it again would only pile up copies."""
-    stmt = (
-        select(Outbox)
-        .where(
-            Outbox.done_at.is_(None),
-            Outbox.attempts < MAX_ATTEMPTS,
-            or_(
-                Outbox.pushed_at.is_(None) & (Outbox.created_at < now - grace),
-                (Outbox.pushed_at < now - stuck) & (Outbox.run_at < now - stuck),
-            ),
-        )
-        .order_by(Outbox.id)
-        .limit(500)
+    return and_(
+        Outbox.done_at.is_(None),
+        Outbox.attempts < MAX_ATTEMPTS,
+        or_(
+            Outbox.pushed_at.is_(None) & (Outbox.created_at < now - grace),
+            (Outbox.pushed_at < now - stuck) & (Outbox.run_at < now - stuck),
+        ),
     )
+
+
+def due_for_push(
+    session: Session, now: datetime, grace: timedelta = PUSH_GRACE, stuck: timedelta = PUSH_STUCK
+) -> list[Outbox]:
+    """The sweeper's rows (see `due`), oldest first."""
+    stmt = select(Outbox).where(due(now, grace, stuck)).order_by(Outbox.id).limit(500)
     return list(session.scalars(stmt))
 
 

@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 
 from bot.jobs.queue import LocalQueue, RQQueue
 from bot.runtime import Hotline
-from storage import monitoring
+from storage import delivery, monitoring
 
 log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
@@ -79,7 +79,7 @@ class HotlineCollector(Collector):
         yield _gauge(
             "hotline_messages_stuck_handing",
             "Messages claimed by a send job more than "
-            f"{int(monitoring.HANDING_BOUND.total_seconds())} s ago and never handed to Twilio.",
+            f"{int(delivery.HANDING_BOUND.total_seconds())} s ago and never handed to Twilio.",
             b.stuck_handing,
         )
         yield _gauge(
