@@ -61,7 +61,7 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_a_coordinator_works_through_the_console(page, client, accounts_made) -> None:  # noqa: F811
+def test_a_coordinator_works_through_the_console(page, client, accounts_made) -> None:
     code = submit(client, "+6281234500009", "lompoe")
     other = submit(client, "+6281234500010", "lemoe")
 

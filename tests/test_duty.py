@@ -42,8 +42,8 @@ REPORT = (
     "1",
 )
 # contact, safe time, [safer number: calls only], code word, name, send
-TAIL_MESSAGE = ("2", "malam", "LEWATI", "LEWATI", "1")
-TAIL_CALL = ("1", "malam", "LEWATI", "LEWATI", "LEWATI", "1")
+TAIL_MESSAGE = ("2", "kapan saja", "LEWATI", "LEWATI", "1")  # any time: notices go at once
+TAIL_CALL = ("1", "kapan saja", "LEWATI", "LEWATI", "LEWATI", "1")
 
 
 @pytest.fixture

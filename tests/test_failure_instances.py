@@ -62,7 +62,7 @@ CODE = re.compile(r"PRE-[A-Z0-9]{5}")
 
 
 @pytest.fixture
-def app(tmp_path: Path, pg_url: str, redis_url: str, fake_twilio: FakeTwilio) -> Iterator[Flask]:  # noqa: F811
+def app(tmp_path: Path, pg_url: str, redis_url: str, fake_twilio: FakeTwilio) -> Iterator[Flask]:
     """This process's view of the shared database (for the roster and the checks)."""
     app = make_app(config_for(pg_url, redis_url, fake_twilio), tmp_path)
     yield app
@@ -147,9 +147,9 @@ def test_two_instances_and_two_workers_keep_one_conversation_in_order(
     app: Flask,
     hotline,  # type: ignore[no-untyped-def]
     fake_twilio: FakeTwilio,
-    roster: dict[str, int],  # noqa: F811
-    pg_url: str,  # noqa: F811
-    redis_url: str,  # noqa: F811
+    roster: dict[str, int],
+    pg_url: str,
+    redis_url: str,
 ) -> None:
     started = time.monotonic()
     token = fake_twilio.auth_token

@@ -27,10 +27,11 @@ from flows.model import Choice, Miss, Read
 from storage import assignments
 from storage import users as accounts
 from storage.casestate import STATES
-from storage.models import Area, Base, Member, Message, Shift, Site
+from storage.models import Base, Message
 from tests.conftest import MSB_NUMBER, PRE_NUMBER, PUBLIC_URL, Resident, new_sid, post_signed, work
 from tests.conftest import sign as twilio_signature
 from tests.fake_twilio import FakeTwilio, fake_twilio_fixture  # noqa: F401  (the fixture)
+from tests.test_duty import KETUA, KOORD, A, B, roster  # noqa: F401 (roster: the fixture)
 
 FUZZ = settings(
     max_examples=100,
@@ -169,50 +170,10 @@ def mostly(good: st.SearchStrategy, bad: st.SearchStrategy) -> st.SearchStrategy
 # -- who texts -----------------------------------------------------------------------------------
 
 RESIDENTS = ("+6281234567890", "+6281234500001", "+6285712345678")
-A, B, KETUA, KOORD = "+628110001001", "+628110001002", "+628110001003", "+628110001009"
 MEMBERS = (A, B, KETUA, KOORD)
 JUNK_NUMBERS = ("", "+", "0", "abc", "+62", "+999999999999999999999", "whatsapp:", "+1 (555) 010-9999")
 REPORT = ("halo", "iya", "ok setuju", "1", "gak", "sy sendiri", "34", "1", "suami", "LEWATI", "sy dipukul")
-REPORT_TAIL = ("lompoe", "1", "2", "malam", "LEWATI", "LEWATI", "1")
-
-
-def _members(hotline) -> dict[str, int]:
-    """Lompoe: two pendamping always on duty and the ketua as backup; the site's koordinator."""
-    with hotline.db.session() as s:
-        site = s.scalars(select(Site).where(Site.prefix == "PRE")).one()
-        lompoe = s.scalars(select(Area).where(Area.site_id == site.id, Area.name == "Lompoe")).one()
-        always = [Shift(weekday=None, start_minute=0, end_minute=1440)]
-        people = [
-            Member(site_id=site.id, area_id=lompoe.id, name="Bu Ani", phone=A, channel="sms", shifts=always),
-            Member(
-                site_id=site.id,
-                area_id=lompoe.id,
-                name="Bu Budi",
-                phone=B,
-                channel="sms",
-                shifts=[Shift(weekday=None, start_minute=0, end_minute=1440)],
-            ),
-            Member(
-                site_id=site.id,
-                area_id=lompoe.id,
-                name="Pak Ketua",
-                phone=KETUA,
-                role="ketua",
-                backup=True,
-                channel="sms",
-            ),
-            Member(
-                site_id=site.id,
-                area_id=None,
-                name="Koordinator",
-                phone=KOORD,
-                role="koordinator",
-                channel="sms",
-            ),
-        ]
-        s.add_all(people)
-        s.flush()
-        return {m.phone: m.id for m in people}
+REPORT_TAIL = ("lompoe", "1", "2", "kapan saja", "LEWATI", "LEWATI", "1")
 
 
 def _report(client, number: str, *, to: str = PRE_NUMBER, area: str = "lompoe") -> str:
@@ -225,9 +186,9 @@ def _report(client, number: str, *, to: str = PRE_NUMBER, area: str = "lompoe") 
 
 
 @pytest.fixture
-def world(app, client, hotline, redis) -> dict[str, object]:
+def world(app, client, hotline, redis, roster) -> dict[str, object]:
     """Members on duty, two PRE reports offered to them (one taken by Bu Ani) and one in MSB."""
-    ids = _members(hotline)
+    ids = roster
     codes = [_report(client, RESIDENTS[0]), _report(client, RESIDENTS[1])]
     work(app, redis)
     Resident(client, A).says(f"TERIMA {codes[0]}")

@@ -26,11 +26,12 @@ from bot.cli import main
 from bot.domain import engine  # noqa: F401  (imported first: it pins `transitions` at WARNING)
 from bot.jobs import sending
 from bot.jobs.queue import QUEUE_NAME
-from bot.jobs.transport import TwilioTransport
 from storage import users as accounts
-from storage.models import Area, Member, Message, Shift, Site
+from storage.models import Member, Message, Site
 from tests.conftest import PRE_NUMBER, Resident, new_sid, post_signed
 from tests.fake_twilio import FakeTwilio, fake_twilio_fixture  # noqa: F401  (the fixture)
+from tests.test_duty import roster  # noqa: F401  (the fixture)
+from tests.test_sending import twilio  # noqa: F401  (the fixture)
 
 RESIDENT = "+6281234567890"  # WhatsApp, the bansos report
 CALLER = "+6285712345678"  # SMS, the kekerasan report that asks for a call
@@ -131,46 +132,6 @@ def work(app, redis, until: datetime | None = None) -> None:  # type: ignore[no-
                 queue.enqueue_job(Job.fetch(job_id, connection=redis))
 
 
-@pytest.fixture
-def twilio(hotline, fake_twilio: FakeTwilio, clock) -> FakeTwilio:  # type: ignore[no-untyped-def]
-    """Sends through the real twilio client (and its loggers) to the local fake Twilio."""
-    hotline.transport = TwilioTransport(
-        fake_twilio.account_sid, fake_twilio.auth_token, timeout=0.5, base_url=fake_twilio.url
-    )
-    hotline.config.pop("TWILIO_WA_TEMPLATE_SID", None)
-    hotline.config.pop("HOTLINE_SMS_FALLBACK", None)
-    return fake_twilio
-
-
-@pytest.fixture
-def roster(hotline) -> None:
-    """Lompoe: Bu Ani and Bu Budi always on duty; the site's koordinator."""
-    with hotline.db.session() as s:
-        site = s.scalars(select(Site).where(Site.prefix == "PRE")).one()
-        lompoe = s.scalars(select(Area).where(Area.site_id == site.id, Area.name == "Lompoe")).one()
-        s.add_all(
-            [
-                Member(
-                    site_id=site.id,
-                    area_id=lompoe.id,
-                    name="Bu Ani",
-                    phone=A,
-                    channel="sms",
-                    shifts=[Shift(weekday=None, start_minute=0, end_minute=1440)],
-                ),
-                Member(
-                    site_id=site.id,
-                    area_id=lompoe.id,
-                    name="Bu Budi",
-                    phone=B,
-                    channel="sms",
-                    shifts=[Shift(weekday=None, start_minute=0, end_minute=1440)],
-                ),
-                Member(site_id=site.id, name="Koordinator", phone=KOORD, role="koordinator", channel="sms"),
-            ]
-        )
-
-
 def bansos_report(client) -> str:  # type: ignore[no-untyped-def]
     """By WhatsApp, with the profile name, a NIK, a story, Lompoe, messages at any time, a name."""
     warga = Resident(client, RESIDENT, whatsapp=True)
@@ -217,7 +178,7 @@ def violence_report(client) -> str:  # type: ignore[no-untyped-def]
         "lompoe",
         "1",
         "1",
-        "malam",
+        "kapan saja",  # any time: notices go at once, whatever the hour the test runs
         "0813-9999-8888",
         CODEWORD,
         CALLER_NAME,

@@ -27,7 +27,7 @@ def killed_mid_send(hotline, message_id: int) -> None:
 
 
 def test_a_message_twilio_accepted_before_the_worker_died_is_recorded_not_sent_again(
-    app, hotline, redis, twilio: FakeTwilio, clock  # noqa: F811 (a fixture)
+    app, hotline, redis, twilio: FakeTwilio, clock
 ) -> None:
     member_id = add_member(hotline, channel="sms")
     message_id, outbox_id = send(hotline, MEMBER, SMS_BODY, member_id=member_id)
@@ -50,7 +50,7 @@ def test_a_message_twilio_accepted_before_the_worker_died_is_recorded_not_sent_a
 
 
 def test_a_message_twilio_never_got_is_sent_once(
-    app, hotline, redis, twilio: FakeTwilio, clock  # noqa: F811 (a fixture)
+    app, hotline, redis, twilio: FakeTwilio, clock
 ) -> None:
     member_id = add_member(hotline, channel="sms")
     message_id, _ = send(hotline, MEMBER, SMS_BODY, member_id=member_id)
@@ -67,7 +67,7 @@ def test_a_message_twilio_never_got_is_sent_once(
 
 
 def test_twilio_unreachable_leaves_it_for_the_next_sweep(
-    hotline, twilio: FakeTwilio, clock  # noqa: F811 (a fixture)
+    hotline, twilio: FakeTwilio, clock
 ) -> None:
     member_id = add_member(hotline, channel="sms")
     message_id, _ = send(hotline, MEMBER, SMS_BODY, member_id=member_id)
@@ -93,7 +93,7 @@ def test_lost_jobs_are_found_within_a_minute_and_later_ones_are_left_alone(hotli
 
 
 def test_an_offer_deadline_runs_from_when_twilio_accepted_its_message(
-    app, client, hotline, redis, console, roster, clock  # noqa: F811 (a fixture)
+    app, client, hotline, redis, console, roster, clock
 ) -> None:
     warga = Resident(client, "+6281234567890")
     for body in REPORT + TAIL_MESSAGE:
