@@ -1,13 +1,24 @@
-"""Per-message cost of the engine: the shared Machine per flow (what runs) against building a
-transitions Machine for every message (what DESIGN.md warns against).
+"""Per-message cost of the engine against a bare `transitions` step of the same size, in the same
+process: the floor any engine built on a shared transitions Machine pays.
 
     .venv/bin/python -m bench.engine
+
+The bare step is what `Engine.fire` does with nothing around it: a Machine with the Kekerasan
+flow's states and the same number of transitions, a model added at the conversation's state, one
+trigger, the model removed. The engine step also reads the answer (numbers, yes/no, places, local
+words), keeps the report's data and chooses the replies. Target: at most 1.5 times the bare step.
+Also shown: building a Machine per message, what DESIGN.md warns against.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
+
+from transitions import Machine
 
 from bench.scripts import KEKERASAN
 from bot.domain import engine
@@ -16,7 +27,8 @@ from flows import FLOWS
 from flows.places import Place
 
 PLACES = [Place(1, "Lompoe", "Bacukiki"), Place(2, "Lemoe", "Bacukiki"), Place(3, "Lakessi", "Soreang")]
-ROUNDS = 300
+ROUNDS, REPEATS = 200, 5
+TARGET = 1.5
 
 
 def replay() -> int:
@@ -26,18 +38,69 @@ def replay() -> int:
     return len(KEKERASAN)
 
 
-def per_message(label: str) -> float:
-    messages, start = 0, time.perf_counter()
-    for _ in range(ROUNDS):
-        messages += replay()
-    seconds = (time.perf_counter() - start) / messages
-    print(f"{label:<44} {seconds * 1e6:8.1f} us/message")
-    return seconds
+class _Model:
+    def __init__(self) -> None:
+        self.state = ""
 
 
-def main() -> None:
-    shared = per_message("engine step, shared Machine per flow")
-    shared_machines = engine.ENGINE.machines
+def bare_machine() -> tuple[Machine, list[str]]:
+    """The Kekerasan flow's states, each with as many transitions as the flow's machine has."""
+    flow_machine = ENGINE.machines["kekerasan"]
+    states = list(flow_machine.states)
+    machine = Machine(model=None, states=states, initial=states[0], auto_transitions=False, send_event=True)
+    for name, ev in flow_machine.events.items():
+        for source, transitions in ev.transitions.items():
+            for t in transitions:
+                machine.add_transition(name, source, t.dest)
+    return machine, states
+
+
+def bare_replay(machine: Machine, states: list[str]) -> Callable[[], int]:
+    def run() -> int:
+        state = states[0]
+        for _ in KEKERASAN:
+            model = _Model()
+            machine.add_model(model, initial=state)
+            model.trigger("answer")  # type: ignore[attr-defined]
+            state = model.state if model.state != states[-1] else states[0]
+            machine.remove_model(model)
+        return len(KEKERASAN)
+
+    return run
+
+
+def per_message(run: Callable[[], int]) -> float:
+    """Median over REPEATS of the mean time per message over ROUNDS replays."""
+    samples = []
+    for _ in range(REPEATS):
+        messages, start = 0, time.perf_counter()
+        for _ in range(ROUNDS):
+            messages += run()
+        samples.append((time.perf_counter() - start) / messages)
+    return statistics.median(samples)
+
+
+def run() -> list[dict[str, Any]]:
+    machine, states = bare_machine()
+    # Interleaved: engine, bare, engine, bare ... so a noisy neighbour hits both alike.
+    ratios, ours, bare = [], [], []
+    for _ in range(3):
+        ours.append(per_message(replay))
+        bare.append(per_message(bare_replay(machine, states)))
+        ratios.append(ours[-1] / bare[-1])
+    ratio = statistics.median(ratios)
+    rows = [
+        {
+            "what": "engine step per message (Kekerasan) / bare transitions step",
+            "value": round(statistics.median(ours) * 1e6, 1),
+            "unit": "us",
+            "reference": round(statistics.median(bare) * 1e6, 1),
+            "ratio": round(ratio, 2),
+            "target": f"<= {TARGET}x",
+            "met": ratio <= TARGET,
+        }
+    ]
+    shared = engine.ENGINE.machines
 
     class Rebuilding(dict):  # a fresh Machine on every lookup, i.e. every message
         def __getitem__(self, name: str):  # type: ignore[no-untyped-def]
@@ -45,15 +108,30 @@ def main() -> None:
 
     engine.ENGINE.machines = Rebuilding()
     try:
-        rebuilt = per_message("engine step, Machine built per message")
+        rebuilt = per_message(replay)
     finally:
-        engine.ENGINE.machines = shared_machines
-    start = time.perf_counter()
-    for _ in range(ROUNDS):
-        engine.build_machine(FLOWS["kekerasan"])
-    build = (time.perf_counter() - start) / ROUNDS
-    print(f"{'building the Kekerasan Machine once':<44} {build * 1e6:8.1f} us")
-    print(f"per-message Machine costs {rebuilt / shared:.1f}x the shared one")
+        engine.ENGINE.machines = shared
+    rows.append(
+        {
+            "what": "engine step with a Machine built per message (what DESIGN.md warns against)",
+            "value": round(rebuilt * 1e6, 1),
+            "unit": "us",
+            "reference": round(statistics.median(ours) * 1e6, 1),
+            "ratio": round(rebuilt / statistics.median(ours), 1),
+            "target": "(for scale)",
+            "met": None,
+        }
+    )
+    return rows
+
+
+def main() -> None:
+    for row in run():
+        print(
+            f"{row['what']:<76} {row['value']:8.1f} {row['unit']}  reference {row['reference']:8.1f}"
+            f"  ratio {row['ratio']}  target {row['target']}"
+            + ("" if row["met"] is None else ("  met" if row["met"] else "  NOT MET"))
+        )
 
 
 if __name__ == "__main__":

@@ -70,6 +70,15 @@ class Site(Base):
     areas: Mapped[list[Area]] = relationship(back_populates="site", order_by="Area.id")
 
 
+class Generation(Base):
+    """A counter moved by every change to what a process caches (see storage.directory)."""
+
+    __tablename__ = "generations"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Area(Base):
     __tablename__ = "areas"
     __table_args__ = (UniqueConstraint("site_id", "name"),)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,21 +14,13 @@ from storage.models import Area, Contact, Conversation, Message, Site
 from storage.outbox import add_job
 
 
-def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: list[str]) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None if it existed."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=keys).returning(model.id)
-    )
-    return session.execute(stmt).scalar_one_or_none()
-
-
 def bare_number(number: str) -> str:
     return number.removeprefix("whatsapp:")
 
 
 def site_for_number(session: Session, to: str) -> Site | None:
-    """The site that claims the number texted; a number nobody claims goes to the first site."""
+    """The site that claims the number texted; a number nobody claims goes to the first site.
+    (The webhook reads the process's directory instead: storage.directory.)"""
     sites = session.scalars(select(Site).order_by(Site.position, Site.id)).all()
     for site in sites:
         if bare_number(to) in {bare_number(n) for n in site.numbers}:
@@ -40,32 +32,68 @@ def site_places(session: Session, site_id: int) -> list[Area]:
     return list(session.scalars(select(Area).where(Area.site_id == site_id, Area.active).order_by(Area.id)))
 
 
-def contact_for(session: Session, phone: str, now: datetime) -> Contact:
-    insert_ignore(session, Contact, {"phone": phone, "created_at": now}, ["phone"])
-    return session.scalars(select(Contact).where(Contact.phone == phone)).one()
+# The statements of every inbound message, built once per dialect (not per call), each one
+# round trip: an upsert that returns the row, a dedupe insert, an update by primary key.
+def _upserts(dialect: Any) -> dict[str, Any]:
+    contact = dialect.insert(Contact).values(
+        phone=bindparam("phone"),
+        channel=bindparam("channel"),
+        created_at=bindparam("now"),
+        last_inbound_at=bindparam("now"),
+    )
+    conversation = dialect.insert(Conversation).values(
+        contact_id=bindparam("contact_id"), site_id=bindparam("site_id"), updated_at=bindparam("now")
+    )
+    inbound = dialect.insert(Message.__table__).on_conflict_do_nothing(index_elements=["sid"])
+    return {
+        # The message's channel and time are what every inbound sets on its contact anyway.
+        "contact": contact.on_conflict_do_update(
+            index_elements=["phone"],
+            set_={"channel": contact.excluded.channel, "last_inbound_at": contact.excluded.last_inbound_at},
+        ).returning(Contact),
+        # DO UPDATE (of nothing that matters) takes the row lock SELECT ... FOR UPDATE would:
+        # one sender's messages run one at a time. (SQLite: the transaction holds the write lock.)
+        "conversation": conversation.on_conflict_do_update(
+            index_elements=["contact_id", "site_id"], set_={"turn": Conversation.__table__.c.turn}
+        ).returning(Conversation),
+        "inbound": inbound.returning(Message.__table__.c.id),
+    }
+
+
+_STATEMENTS = {"postgresql": _upserts(postgresql), "sqlite": _upserts(sqlite)}
+_FRESH = {"populate_existing": True}  # the row as the database has it now, not a stale copy
+_TAG = (
+    update(Message.__table__)
+    .where(Message.__table__.c.id == bindparam("message_id"))
+    .values(run=bindparam("run"), case_id=func.coalesce(bindparam("case_id"), Message.__table__.c.case_id))
+)
+
+
+def _statement(session: Session, name: str) -> Any:
+    return _STATEMENTS[session.get_bind().dialect.name][name]
+
+
+def contact_for(session: Session, phone: str, now: datetime, channel: str = "sms") -> Contact:
+    """The sender's contact, created on their first message; its channel and last inbound set."""
+    params = {"phone": phone, "channel": channel, "now": now}
+    return session.scalars(_statement(session, "contact"), params, execution_options=_FRESH).one()
 
 
 def lock_conversation(session: Session, contact_id: int, site_id: int, now: datetime) -> Conversation:
     """The conversation row, locked until commit, so one sender's messages run one at a time.
     (On SQLite the whole transaction already holds the write lock: see storage.db.)"""
-    insert_ignore(
-        session,
-        Conversation,
-        {"contact_id": contact_id, "site_id": site_id, "updated_at": now, "data": {}},
-        ["contact_id", "site_id"],
-    )
-    stmt = (
-        select(Conversation)
-        .where(Conversation.contact_id == contact_id, Conversation.site_id == site_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(stmt).one()
+    params = {"contact_id": contact_id, "site_id": site_id, "now": now}
+    return session.scalars(_statement(session, "conversation"), params, execution_options=_FRESH).one()
 
 
 def record_inbound(session: Session, values: dict[str, Any]) -> int | None:
     """Insert-or-ignore on the Twilio MessageSid: None means this message was handled before."""
-    return insert_ignore(session, Message, values, ["sid"])
+    return session.execute(_statement(session, "inbound"), values).scalar_one_or_none()
+
+
+def tag_inbound(session: Session, message_id: int, run: int | None, case_id: int | None) -> None:
+    """The run an inbound message turned out to belong to, and its case (kept if already set)."""
+    session.execute(_TAG, {"message_id": message_id, "run": run, "case_id": case_id})
 
 
 def stored_reply(session: Session, sid: str) -> list[str]:
@@ -129,11 +157,12 @@ def queue_message(
     return message
 
 
-def forget_run(session: Session, conversation_id: int, run: int) -> int:
-    """Blank the texts of a report that was never submitted; the rows stay for dedupe."""
+def forget_run(session: Session, conversation_id: int, run: int, keep: int | None = None) -> int:
+    """Blank the texts of a report that was never submitted; the rows stay for dedupe. `keep`:
+    the message that cancelled it (BATAL, a no to consent), which says nothing."""
     result = session.execute(
         update(Message)
-        .where(Message.conversation_id == conversation_id, Message.run == run)
+        .where(Message.conversation_id == conversation_id, Message.run == run, Message.id != (keep or 0))
         .values(body="", media=[])
     )
     return result.rowcount or 0

@@ -37,8 +37,9 @@ from bot.domain.engine import (
 from bot.runtime import Hotline
 from flows import reading
 from flows.places import Place
-from storage import assignments, cases, casestate, queries, roster
-from storage.models import Case, Contact, Conversation, Member, Message, Site
+from storage import assignments, cases, casestate, queries
+from storage.directory import Snapshot
+from storage.models import Case, Contact, Conversation, Member, Site
 
 log = logging.getLogger(__name__)
 STATUS_LIMIT = 3  # cases listed by STATUS: an SMS, not a report
@@ -77,25 +78,28 @@ class Result:
 
 def handle(hotline: Hotline, msg: Incoming) -> Result:
     now = hotline.clock()
+    directory = hotline.db.directory.current()  # before the transaction: see storage.directory
     with hotline.work() as session:
-        return _step(session, hotline, msg, now)
+        return _step(session, hotline, directory, msg, now)
 
 
-def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> Result:
-    site = queries.site_for_number(session, msg.to)
+def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming, now: datetime) -> Result:
+    site = directory.site_for_number(msg.to)  # detached: read, never written, on this path
     if site is None:
         raise NoSite("no site loaded")
-    member = roster.member_for_number(session, site.id, msg.sender)
-    if member is not None and not _reporting(session, msg, site):
-        return _member_step(session, hotline, site, member, msg, now)
-    contact = queries.contact_for(session, msg.sender, now)
+    if (member_id := directory.member_id_for(site.id, msg.sender)) is not None:
+        member = session.get(Member, member_id)
+        if member is not None and member.active and not _reporting(session, msg, site):
+            return _member_step(session, hotline, session.merge(site, load=False), member, msg, now)
+    contact = queries.contact_for(session, msg.sender, now, msg.channel)
     row = queries.lock_conversation(session, contact.id, site.id, now)
-    inbound_id = _record(session, msg, now, party="resident", contact_id=contact.id, conversation_id=row.id)
+    run_before = row.run
+    inbound_id = _record(
+        session, msg, now, party="resident", contact_id=contact.id, conversation_id=row.id, run=row.run
+    )
     if inbound_id is None:
         return Result(queries.stored_reply(session, msg.sid), duplicate=True)
 
-    contact.channel = msg.channel
-    contact.last_inbound_at = now
     if msg.profile_name and not contact.profile_name:
         contact.profile_name = msg.profile_name[:200]
     if contact.codeword and reading.norm(msg.body) == contact.codeword:
@@ -105,18 +109,17 @@ def _step(session: Session, hotline: Hotline, msg: Incoming, now: datetime) -> R
         relay = assignments.relay_case(session, contact.id, now - RELAY_WINDOW)
         if relay is not None:
             return _relay_to_member(session, *relay, row, inbound_id, msg, now)
-    places = [
-        Place(a.id, a.name, a.kecamatan, tuple(a.aliases)) for a in queries.site_places(session, site.id)
-    ]
+    places = [Place(a.id, a.name, a.kecamatan, a.aliases) for a in directory.places.get(site.id, ())]
     # A deep copy: the row must see a new value, or SQLAlchemy finds nothing changed in JSON.
     conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
     inbound = Inbound(msg.body, len(msg.media), tuple(kind for _, kind in msg.media))
     outcome = ENGINE.step(conv, inbound, Context(now, places, _pause(hotline)))
 
-    says, case_id = _apply(session, site, contact, row, conv, outcome, now)
+    says, case_id = _apply(session, site, contact, row, conv, outcome, now, inbound_id)
     # The inbound joins the run it belongs to now (the first message of a report opens it).
     _save(row, conv, now)
-    _tag(session, inbound_id, conv.run, case_id)
+    if conv.run != run_before:
+        queries.tag_inbound(session, inbound_id, conv.run, case_id)
     return _reply(
         session, says, conv.locale, msg, now, inbound_id,
         contact_id=contact.id, conversation_id=row.id, run=conv.run, case_id=case_id,
@@ -131,6 +134,7 @@ def _apply(
     conv: Conv,
     outcome: Outcome,
     now: datetime,
+    inbound_id: int,
 ) -> tuple[list[Say], int | None]:
     """Persist what the engine said happened; the replies (with the case code once there is one)
     and the case submitted, if any."""
@@ -161,7 +165,7 @@ def _apply(
             case Stop():
                 contact.stopped = True
             case Forget(run):
-                queries.forget_run(session, row.id, run)
+                queries.forget_run(session, row.id, run, keep=inbound_id)
             case UrgentNow():
                 cases.make_latest_urgent(session, contact.id, now)
     return says, case_id
@@ -202,7 +206,7 @@ def _member_step(
     says, case = members.run(session, hotline, site, member, msg.body, now)
     case_id = case.id if case is not None else None
     if case_id is not None:
-        _tag(session, inbound_id, None, case_id)
+        queries.tag_inbound(session, inbound_id, None, case_id)
     return _reply(
         session, says, duty.MEMBER_LOCALE, msg, now, inbound_id,
         member_id=member.id, site_id=site.id, case_id=case_id,
@@ -222,7 +226,8 @@ def _silent_alarm(
     case = cases.make_latest_urgent(session, contact.id, now, actor="codeword", reason="codeword")
     if case is None and (case := cases.latest_case(session, contact.id)) is not None:
         duty.codeword_on_a_finished_case(session, case, now)
-    _tag(session, inbound_id, row.run, case.id if case else None)
+    if case is not None:
+        queries.tag_inbound(session, inbound_id, row.run, case.id)
     return _reply(
         session, [Say("resident.ack")], row.locale, msg, now, inbound_id,
         contact_id=contact.id, conversation_id=row.id, run=row.run, case_id=case.id if case else None,
@@ -243,7 +248,7 @@ def _relay_to_member(
     text = reading.clean(msg.body)[: members.TEXT_LIMIT] or f"[{len(msg.media)} media]"
     say = Say("member.resident_reply", {"short": duty.short(case), "text": text})
     duty.tell_member(session, case, member, say, now)
-    _tag(session, inbound_id, row.run, case.id)
+    queries.tag_inbound(session, inbound_id, row.run, case.id)
     row.updated_at = now
     return _reply(
         session, [Say("resident.relay_ack", {"code": case.code})], row.locale, msg, now, inbound_id,
@@ -278,13 +283,6 @@ def _save(row: Conversation, conv: Conv, now: datetime) -> None:
     row.flow, row.state, row.data = conv.flow, conv.state, conv.data
     row.locale, row.run, row.turn = conv.locale, conv.run, row.turn + 1
     row.updated_at = now
-
-
-def _tag(session: Session, message_id: int, run: int | None, case_id: int | None) -> None:
-    message = session.get_one(Message, message_id)
-    message.run = run
-    if case_id is not None:
-        message.case_id = case_id
 
 
 def _status(session: Session, contact: Contact, site: Site, locale: str) -> list[Say]:

@@ -13,19 +13,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain import i18n
 from bot.render.charts import bar_chart
 from storage.figures import UNKNOWN_AREA, Figures
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 # Headings and labels are catalog keys "report.<key>" (locales/), Bahasa Indonesia first.
 SUMMARY = (
@@ -138,6 +136,9 @@ def to_csv(fig: Figures, out: TextIO, locale: str) -> None:
 
 def _text(ws: Worksheet, row: int, col: int, value: str, bold: bool = False) -> None:
     """A text cell that stays text: openpyxl would take '=...' for a formula."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
     cell = ws.cell(row=row, column=col)
     cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.data_type = "s"
@@ -157,6 +158,9 @@ def _sheet_name(name: str, taken: set[str]) -> str:
 
 def to_xlsx(fig: Figures, out: BinaryIO, locale: str) -> None:
     """A summary sheet ("ringkasan"), then one sheet per breakdown with a native bar chart."""
+    from openpyxl import Workbook  # here: a web worker that never writes XLSX never loads it
+    from openpyxl.chart import BarChart, Reference
+
     locale = _locale(locale)
     wb = Workbook()
     taken: set[str] = set()
