@@ -8,6 +8,7 @@ the caller's session and never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
@@ -216,3 +217,64 @@ def set_active(session: Session, phone: str, active: bool, site_prefix: str | No
         if active:
             member.unreachable = None
     return len(members)
+
+
+# --------------------------------------------------------------------------- the mechanism document
+
+
+@dataclass(frozen=True)
+class RosterArea:
+    name: str
+    kecamatan: str
+
+
+@dataclass(frozen=True)
+class RosterMember:
+    """A member as a printed document shows them: a name, never a phone number."""
+
+    name: str
+    role: str
+    area: str | None  # None: the whole site
+    backup: bool
+    shifts: tuple[tuple[int | None, int, int], ...]  # (weekday, start minute, end minute)
+
+
+@dataclass(frozen=True)
+class SiteRoster:
+    prefix: str
+    name: str
+    timezone: str
+    numbers: tuple[str, ...]  # the hotline's own numbers, which residents text
+    areas: tuple[RosterArea, ...]  # active, in the sites file's order
+    members: tuple[RosterMember, ...]  # active, of the whole site or an active area
+
+
+def site_roster(session: Session, site_prefix: str) -> SiteRoster | None:
+    """The site's active areas and active members with their shifts, as plain values (for
+    `hotline mechanism`); None for a prefix no site has. Phone numbers stay out of it."""
+    site = session.scalars(
+        select(Site).where(Site.prefix == site_prefix.strip().upper()).options(selectinload(Site.areas))
+    ).one_or_none()
+    if site is None:
+        return None
+    areas = [a for a in site.areas if a.active]
+    active_ids = {a.id for a in areas}
+    members = [
+        RosterMember(
+            m.name,
+            m.role,
+            m.area.name if m.area else None,
+            m.backup,
+            tuple((s.weekday, s.start_minute, s.end_minute) for s in m.shifts),
+        )
+        for m in list_members(session, site.prefix)
+        if m.active and (m.area_id is None or m.area_id in active_ids)
+    ]
+    return SiteRoster(
+        site.prefix,
+        site.name,
+        site.timezone,
+        tuple(str(n) for n in site.numbers),
+        tuple(RosterArea(a.name, a.kecamatan) for a in areas),
+        tuple(members),
+    )

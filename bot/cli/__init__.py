@@ -10,6 +10,7 @@ from bot.cli.chat import chat
 from bot.cli.db import db
 from bot.cli.export import export
 from bot.cli.flows import flows
+from bot.cli.mechanism import mechanism
 from bot.cli.members import members
 from bot.cli.purge import purge
 from bot.cli.report import report
@@ -24,5 +25,5 @@ def main() -> None:
     """Hotline KK: the WhatsApp/SMS complaint hotline for Kelompok Konstituen."""
 
 
-for command in (serve, chat, db, sites, members, users, export, report, purge, flows, translate):
+for command in (serve, chat, db, sites, members, users, export, report, mechanism, purge, flows, translate):
     main.add_command(command)

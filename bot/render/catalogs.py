@@ -11,6 +11,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from bot.domain.i18n import DOMAIN, LOCALES, LOCALES_DIR, po_path
+from bot.render import mechanism  # a module: mechanism draws flows with flowdoc, which imports this
 from bot.render.report import LABEL_KEYS
 from flows import FLOWS
 from flows.common import SYSTEM_KEYS
@@ -44,8 +45,9 @@ EVENT_KINDS = (
 
 
 def console_keys() -> set[str]:
-    """Texts coordinators read: the console and the monthly figures."""
+    """Texts coordinators read: the console, the monthly figures and the mechanism document."""
     keys = {f"console.event.{kind}" for kind in EVENT_KINDS} | {f"report.{k}" for k in LABEL_KEYS}
+    keys |= {f"mechanism.{k}" for k in mechanism.LABEL_KEYS}
     for path in CONSOLE_SOURCES:
         keys.update(_T_CALL.findall(path.read_text(encoding="utf-8")))
     return keys

@@ -7,6 +7,9 @@ from bot.render import catalogs
 from flows import CATEGORIES, FLOWS, START, reading
 from flows.model import DONE, FIRST, MENU, Flow, PlacePick
 
+# Labels of the edges no answer names (the mechanism document says them in its own language).
+SKIPPED, NOT_IT, NOT_ASKED = "LEWATI", "bukan", "tidak ditanya"
+
 
 def _edges(flow: Flow) -> list[tuple[str, str, str]]:
     """(from, to, label) for every way a step can lead on, as the engine's machines run it."""
@@ -18,23 +21,31 @@ def _edges(flow: Flow) -> list[tuple[str, str, str]]:
                 label = " / ".join(sorted(rule.when)) or (f"< {rule.under}" if rule.under else "")
                 edges.append((step.name, dest or DONE, label))
         if step.skip:
-            edges.append((step.name, step.skip_to or flow.following(step.name), "LEWATI"))
+            edges.append((step.name, step.skip_to or flow.following(step.name), SKIPPED))
         if isinstance(step.answer, PlacePick):
-            edges.append((step.name, flow.steps[flow.steps.index(step) - 1].name, "bukan"))
+            edges.append((step.name, flow.steps[flow.steps.index(step) - 1].name, NOT_IT))
         if step.ask_if is not None:
-            edges.append((step.name, flow.following(step.name), "tidak ditanya"))
+            edges.append((step.name, flow.following(step.name), NOT_ASKED))
         edges.append((step.name, flow.following(step.name), ""))
+    return edges
+
+
+def graph(flow: Flow) -> list[tuple[str, str, str]]:
+    """(from, to, label) of the drawing: the steps' edges and, from the start flow's menu, one to
+    each category flow (by its name). DONE is where a report ends. The Mermaid text and the
+    mechanism document's pictures are both drawn from this."""
+    edges = _edges(flow)
+    menu = START.with_role(MENU) if flow is START else None
+    if menu is not None:
+        edges += [(menu.name, c.name, c.name) for c in CATEGORIES]
     return edges
 
 
 def mermaid(flow: Flow) -> str:
     lines = ["stateDiagram-v2", f"    [*] --> {flow.first}"]
-    for src, dest, label in _edges(flow):
+    for src, dest, label in graph(flow):
         target = "[*]" if dest == DONE else dest
         lines.append(f"    {src} --> {target}" + (f": {label}" if label else ""))
-    if flow is START:
-        menu = START.with_role(MENU)
-        lines += [f"    {menu.name} --> {c.name}: {c.name}" for c in CATEGORIES if menu is not None]
     return "\n".join(lines) + "\n"
 
 
