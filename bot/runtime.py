@@ -7,18 +7,19 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.jobs.queue import JobQueue
+from bot.jobs.queue import RETRY_SECONDS, JobQueue, lane
 from bot.jobs.transport import Transport
 from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 TRUE = frozenset({"1", "true", "yes", "on"})
+SEND_JOB = "send_message"  # the job that hands one message to the transport
 
 
 def is_on(value: Any) -> bool:
@@ -42,31 +43,54 @@ class Hotline:
         rolled-back change asks for nothing."""
         with self.db.session() as session:
             yield session
-            jobs = [(row.id, row.run_at) for row in outbox.added(session)]
+            jobs = outbox.for_push(session, outbox.added(session))
         self._push(jobs)
+
+    @contextmanager
+    def job(self, send: Callable[[int, dict[str, Any]], None]) -> Iterator[Session]:
+        """A job's unit of work (an assignment, a deadline check): like `work`, except that the
+        first message it queues for now is sent by this job itself, with `send(outbox_id, args)`,
+        once committed, instead of waiting in the queue for another run. Its outbox row stays the
+        record: a send that fails goes to the queue (to retry), one whose worker dies is pushed by
+        the sweeper; the send itself claims the message, so it never goes twice."""
+        with self.db.session() as session:
+            yield session
+            jobs = outbox.for_push(session, outbox.added(session))
+        now = self.clock()
+        first = next((j for j in jobs if j.job == SEND_JOB and (j.run_at is None or j.run_at <= now)), None)
+        self._push([j for j in jobs if j is not first])
+        if first is None:
+            return
+        try:
+            send(first.id, first.args)
+        except Exception as exc:  # Twilio busy, or the database: the queue retries it
+            log.warning("send of outbox row %s failed in its job: %s", first.id, type(exc).__name__)
+            self._push([first._replace(run_at=self.clock() + timedelta(seconds=RETRY_SECONDS[0]))])
 
     def sweep(self) -> int:
         """Push again what never reached the queue (Redis was down) or never finished (a worker
         died mid-job); returns how many. Jobs are idempotent, so a second push is harmless."""
         with self.db.session() as session:
-            jobs = [(row.id, row.run_at) for row in outbox.due_for_push(session, self.clock())]
+            jobs = outbox.for_push(session, outbox.due_for_push(session, self.clock()))
         return self._push(jobs)
 
     def push(self, outbox_id: int, at: datetime | None = None) -> bool:
         """One job again, e.g. a duplicate push in a test; False if the queue refused it."""
-        return self._push([(outbox_id, at)]) == 1
+        with self.db.session() as session:
+            job = outbox.push_of(session, outbox_id)
+        return job is not None and self._push([job._replace(run_at=at)]) == 1
 
-    def _push(self, jobs: Iterable[tuple[int, datetime | None]]) -> int:
-        """Hand jobs to the queue. A failure (Redis down) is logged and left to the sweeper: the
-        outbox row already holds the job, so nothing is lost."""
+    def _push(self, jobs: Iterable[outbox.Push]) -> int:
+        """Hand jobs to the queue, each in its lane. A failure (Redis down) is logged and left to
+        the sweeper: the outbox row already holds the job, so nothing is lost."""
         pushed = []
-        for outbox_id, run_at in jobs:
+        for job in jobs:
             try:
-                self.queue.push(outbox_id, run_at)
+                self.queue.push(job.id, job.run_at, lane(job.job, job.urgent))
             except Exception as exc:
-                log.warning("queue push failed for outbox row %s: %s", outbox_id, type(exc).__name__)
+                log.warning("queue push failed for outbox row %s: %s", job.id, type(exc).__name__)
                 continue
-            pushed.append(outbox_id)
+            pushed.append(job.id)
         if pushed:
             with self.db.session() as session:
                 outbox.mark_pushed(session, pushed, self.clock())

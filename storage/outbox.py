@@ -4,12 +4,13 @@ commit, re-pushed by the sweeper when a push failed or a worker died mid-job."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from storage.models import Outbox
+from storage.models import Assignment, Case, Message, Outbox
 
 MAX_ATTEMPTS = 10
 
@@ -21,12 +22,49 @@ def add_job(
     session.add(row)
     session.flush()
     session.info.setdefault("outbox", []).append(row)  # pushed by the caller after commit
+    if _urgent(session, args):  # read now, while the caller still holds the case
+        session.info.setdefault("outbox_urgent", set()).add(row.id)
     return row
 
 
 def added(session: Session) -> list[Outbox]:
     """Rows this transaction added, for the caller to push once it has committed."""
     return list(session.info.get("outbox", []))
+
+
+class Push(NamedTuple):
+    """What the queue needs of an outbox row: its id, its time, its job, and whether its case is
+    urgent (the job's lane)."""
+
+    id: int
+    run_at: datetime | None
+    job: str
+    args: dict[str, Any]
+    urgent: bool
+
+
+def for_push(session: Session, rows: list[Outbox]) -> list[Push]:
+    """The rows as the queue takes them. Urgency is what `add_job` read from the case the
+    transaction held, without a query (a case submitted or made urgent, the case of a message
+    queued or of an offer checked); a row loaded later (the sweeper's) goes by its job's name."""
+    urgent = session.info.get("outbox_urgent", set())
+    return [Push(row.id, row.run_at, row.job, dict(row.args), row.id in urgent) for row in rows]
+
+
+def _held(session: Session, model: type, key: Any) -> Any:
+    """The object if this session holds it (its identity map keeps only what someone still
+    refers to), never loading it."""
+    return session.identity_map.get(identity_key(model, key)) if isinstance(key, int) else None
+
+
+def _urgent(session: Session, args: dict[str, Any]) -> bool:
+    case_id = args.get("case_id")
+    if case_id is None and (msg := _held(session, Message, args.get("message_id"))) is not None:
+        case_id = vars(msg).get("case_id")  # loaded attributes only: no lazy load here
+    if case_id is None and (offer := _held(session, Assignment, args.get("assignment_id"))) is not None:
+        case_id = vars(offer).get("case_id")
+    case = _held(session, Case, case_id)
+    return bool(case is not None and vars(case).get("urgent"))
 
 
 def mark_pushed(session: Session, ids: list[int], now: datetime) -> None:
@@ -82,3 +120,9 @@ def record_failure(session: Session, outbox_id: int, error: str, retry_at: datet
     if retry_at is not None:
         values["run_at"] = retry_at
     session.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+
+
+def push_of(session: Session, outbox_id: int) -> Push | None:
+    """One row as the queue takes it (a push by hand, a send that must go back to the queue)."""
+    row = session.get(Outbox, outbox_id)
+    return None if row is None else for_push(session, [row])[0]

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from bot.jobs.queue import RQQueue
+from bot.jobs.queue import LANES, RQQueue
 from bot.jobs.transport import ConsoleTransport
 from sitefiles.sites import read_sites
 from storage.models import Base
@@ -199,15 +199,19 @@ def work(app, redis, until: datetime | None = None) -> None:
     from rq import Queue
     from rq.job import Job
 
-    queue = Queue("hotline", connection=redis)
+    queues = [Queue(name, connection=redis) for name in LANES]  # in the order worker.py takes them
     until = until or app.extensions["hotline"].clock()
     with app.app_context():
         while True:
-            SimpleWorker([queue], connection=redis).work(burst=True)
-            due = queue.scheduled_job_registry.get_jobs_to_schedule(int(until.timestamp()))
+            SimpleWorker(queues, connection=redis).work(burst=True)
+            due = [
+                (queue, job_id)
+                for queue in queues
+                for job_id in queue.scheduled_job_registry.get_jobs_to_schedule(int(until.timestamp()))
+            ]
             if not due:
                 return
-            for job_id in due:
+            for queue, job_id in due:
                 queue.scheduled_job_registry.remove(job_id)
                 queue.enqueue_job(Job.fetch(job_id, connection=redis))
 

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from bot.jobs.queue import QUEUE_NAME, RQQueue
+from bot.jobs.queue import LANES, RQQueue
 from bot.jobs.transport import ConsoleTransport
 from storage.models import Assignment, Case, Contact, Conversation, Message, Outbox
 from tests.conftest import PRE_NUMBER, new_sid, twilio_form
@@ -298,7 +298,7 @@ def quiet(hotline, url: str) -> bool:  # type: ignore[no-untyped-def]
         return False
     conn = Redis.from_url(url)
     try:
-        queue = Queue(QUEUE_NAME, connection=conn)
-        return queue.count == 0 and queue.started_job_registry.count == 0
+        queues = [Queue(name, connection=conn) for name in LANES]
+        return all(q.count == 0 and q.started_job_registry.count == 0 for q in queues)
     finally:
         conn.close()

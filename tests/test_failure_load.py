@@ -20,7 +20,7 @@ from redis.retry import Retry
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from bot.jobs.queue import QUEUE_NAME, RQQueue
+from bot.jobs.queue import LANES, RQQueue
 from storage.models import Case, CaseEvent, Conversation, Message, Outbox
 from tests.conftest import post_signed, replies, twilio_form
 from tests.test_duty import roster  # noqa: F401  (a fixture)
@@ -126,7 +126,8 @@ def test_redis_stopped_during_200_submissions_offers_each_case_once(app, hotline
     hotline.clock = lambda: datetime.now(UTC) + timedelta(minutes=2)  # past the sweeper's grace
     assert hotline.sweep() >= 100  # what never reached Redis (its data went with it too)
     with app.app_context():
-        SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=True)
+        queues = [Queue(name, connection=connection) for name in LANES]
+        SimpleWorker(queues, connection=connection).work(burst=True)
     with hotline.db.session() as s:
         assert s.scalar(select(func.count(Case.id))) == 200
         open_assign = select(func.count(Outbox.id)).where(

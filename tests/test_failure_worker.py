@@ -2,10 +2,11 @@
 at Twilio exactly once (nothing lost, nothing twice) and none is left "handing" or "pending"
 once the reconciler and the sweeper have run.
 
-Real processes: `python worker.py` (rq, its forked work horses, its scheduler and the sweeper),
-three at a time as in production, on a redis-server of its own and a PostgreSQL database of its
-own on the machine's server, sending through the real twilio client to a slow fake of Twilio's
-API behind a slow loopback hop (a kill on the way loses the request; one at Twilio does not).
+Real processes: `python worker.py` (rq's SimpleWorker running each job in its own process, its
+scheduler and the sweeper), three at a time as in production, on a redis-server of its own and a
+PostgreSQL database of its own on the machine's server, sending through the real twilio client
+to a slow fake of Twilio's API behind a slow loopback hop (a kill on the way loses the request;
+one at Twilio does not).
 The shared database `test` and Redis db 15 are never touched, nor the working tree's instance
 folder. Without redis-server or PostgreSQL these tests are skipped, except under CI=true,
 where they fail. HOTLINE_FAILURE_SEED=<n> fixes the random choices (kill moments, the pauses)."""
@@ -141,8 +142,9 @@ def check_platform() -> None:
 
 def session_processes(leader: int) -> dict[int, int]:
     """Live processes of the session `leader` started (start_new_session=True), with their
-    process groups: the worker, its scheduler, and its rq work horses, which rq puts in process
-    groups of their own (setpgrp), out of reach of a killpg of the worker's group."""
+    process groups: the worker, its scheduler, the workers of a pool, and the work horses of a
+    forking rq Worker, which rq puts in process groups of their own (setpgrp), out of reach of a
+    killpg of the worker's group."""
     found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -161,25 +163,34 @@ def session_pids(leader: int) -> list[int]:
     return list(session_processes(leader))
 
 
-def has_horse(worker: int) -> bool:
-    """Whether the worker is running a job: rq forks a work horse per job, in a process group
-    of its own (its scheduler, the other child, stays in the worker's)."""
-    children: list[str] = []
-    for task in Path(f"/proc/{worker}/task").glob("*/children"):
+def rq_state(worker: int, redis: Any) -> str | None:
+    """What this worker.py's rq worker (the process itself, or a worker of its pool) says in its
+    registration in Redis: "busy" in a job (a SimpleWorker runs it in its own process), "idle",
+    or None before it is up. One round trip; /proc read only for the worker's children."""
+    from rq import Worker
+
+    pids = {worker, *children(worker)}
+    keys = list(Worker.all_keys(connection=redis))
+    with redis.pipeline() as pipe:
+        for key in keys:
+            pipe.hmget(key, "pid", "state")
+        found = [(int(pid), state.decode()) for pid, state in pipe.execute() if pid and state]
+    states = {state for pid, state in found if pid in pids}
+    return "busy" if "busy" in states else next(iter(states), None)
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
         with contextlib.suppress(OSError):
-            children += task.read_text().split()
-    for child in children:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z" and fields[2] == child:
-                return True
-    return False
+            found += [int(child) for child in task.read_text().split()]
+    return found
 
 
 def kill_all(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the process and everything it started, work horses included."""
+    """SIGKILL the process and everything it started (a pool's workers, its scheduler)."""
     with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGKILL)  # first: no new horse is forked after this
+        os.kill(proc.pid, signal.SIGKILL)  # first: a pool starts no new worker after this
     for _ in range(100):
         pids = session_pids(proc.pid)
         if not pids:
@@ -523,6 +534,9 @@ def test_the_worker_killed_fifty_times_mid_send_loses_nothing_and_sends_nothing_
     env = hotline_env(**config)
     rng = random.Random(SEED)
     started = time.monotonic()
+    from redis import Redis
+
+    redis = Redis.from_url(redis_url)  # asked, every few milliseconds, whether a worker is in a job
 
     to = recipients(hotline)
     bodies = [f"Pesan uji {n:03d}-{uuid.uuid4().hex[:6]}" for n in range(MESSAGES)]
@@ -542,13 +556,13 @@ def test_the_worker_killed_fifty_times_mid_send_loses_nothing_and_sends_nothing_
     strike: list[float | None] = [None for _ in slots]
     kills = kills_in_job = 0
     try:
-        # Several workers, as in production. Each is SIGKILLed, work horse included, at a random
+        # Several workers, as in production. Each is SIGKILLed, with all it started, at a random
         # moment of a job (a random while after it is up: it needs ~1.5 s to start), or of its
         # idling if no job comes, and started again at once, until 50 kills.
         for slot in slots:
             workers[slot] = start_worker(env, logs[slot])
             kill_at[slot] = time.monotonic() + rng.uniform(1.0, 2.0) + slot * 0.7
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240
         while kills < KILLS and time.monotonic() < deadline:
             time.sleep(0.02)
             for slot in slots:
@@ -560,12 +574,19 @@ def test_the_worker_killed_fifty_times_mid_send_loses_nothing_and_sends_nothing_
                 if now < kill_at[slot] or kills >= KILLS:
                     continue
                 if strike[slot] is None:
-                    if (busy := has_horse(proc.pid)) or now > kill_at[slot] + 3.0:
-                        strike[slot] = now + (rng.uniform(0.0, 0.8) if busy else 0.0)
+                    # idle: 3 s after it is up (a loaded machine starts it slowly), 10 s at most
+                    state = rq_state(proc.pid, redis)
+                    idle_for = 3.0 if state else 10.0
+                    if (busy := state == "busy") or now > kill_at[slot] + idle_for:
+                        # a send takes about a second, longer on a loaded machine
+                        strike[slot] = now + (rng.uniform(0.1, 1.5) if busy else 0.0)
                     continue
                 if now < (strike[slot] or 0.0):
                     continue
-                kills_in_job += has_horse(proc.pid)
+                busy = rq_state(proc.pid, redis) == "busy"
+                if busy and not (transit.busy or fake.busy) and now < (strike[slot] or 0.0) + 5.0:
+                    continue  # in a job but no create on its way yet (a loaded machine): wait for one
+                kills_in_job += busy
                 kill_all(proc)
                 kills += 1
                 workers[slot] = start_worker(env, logs[slot])
@@ -604,6 +625,7 @@ def test_the_worker_killed_fifty_times_mid_send_loses_nothing_and_sends_nothing_
         assert transit.idle() and fake.idle()
     finally:
         stop(*workers)
+        redis.close()
 
     created = collections.Counter(m["body"] for m in fake.created)
     posted = collections.Counter(r.form.get("Body") for r in fake.requests if r.method == "POST")

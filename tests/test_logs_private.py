@@ -25,7 +25,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.domain import engine  # noqa: F401  (imported first: it pins `transitions` at WARNING)
 from bot.jobs import sending
-from bot.jobs.queue import QUEUE_NAME
+from bot.jobs.queue import LANES
 from storage import users as accounts
 from storage.models import Member, Message, Site
 from tests.conftest import PRE_NUMBER, Resident, new_sid, post_signed
@@ -119,15 +119,19 @@ def debug_logs(request, caplog: pytest.LogCaptureFixture) -> Iterator[pytest.Log
 
 def work(app, redis, until: datetime | None = None) -> None:  # type: ignore[no-untyped-def]
     """conftest's `work`, with rq's own worker logging at DEBUG too (rq sets INFO by default)."""
-    queue = Queue(QUEUE_NAME, connection=redis)
+    queues = [Queue(name, connection=redis) for name in LANES]
     until = until or app.extensions["hotline"].clock()
     with app.app_context():
         while True:
-            SimpleWorker([queue], connection=redis).work(burst=True, logging_level="DEBUG")
-            due = queue.scheduled_job_registry.get_jobs_to_schedule(int(until.timestamp()))
+            SimpleWorker(queues, connection=redis).work(burst=True, logging_level="DEBUG")
+            due = [
+                (queue, job_id)
+                for queue in queues
+                for job_id in queue.scheduled_job_registry.get_jobs_to_schedule(int(until.timestamp()))
+            ]
             if not due:
                 return
-            for job_id in due:
+            for queue, job_id in due:
                 queue.scheduled_job_registry.remove(job_id)
                 queue.enqueue_job(Job.fetch(job_id, connection=redis))
 

@@ -15,7 +15,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from app import create_app
-from bot.jobs.queue import QUEUE_NAME, LocalQueue
+from bot.jobs.queue import SEND, LocalQueue
 from bot.jobs.runner import run_outbox, sweep
 from bot.jobs.transport import Outgoing, TwilioTransport
 from sitefiles.sites import read_sites
@@ -94,7 +94,7 @@ def member_row(hotline, member_id: int) -> Member:  # type: ignore[no-untyped-de
 
 
 def scheduled(redis) -> list[str]:  # type: ignore[no-untyped-def]
-    return Queue(QUEUE_NAME, connection=redis).scheduled_job_registry.get_job_ids()
+    return Queue(SEND, connection=redis).scheduled_job_registry.get_job_ids()
 
 
 def later(seconds: float) -> datetime:
@@ -424,7 +424,7 @@ def test_a_transient_failure_is_retried_by_rq(  # type: ignore[no-untyped-def]
     # rq's Retry put the job in the scheduled registry, ten seconds out (Retry interval[0]).
     job_id = f"outbox-{outbox_id}"
     assert scheduled(redis) == [job_id]
-    at = Queue(QUEUE_NAME, connection=redis).scheduled_job_registry.get_scheduled_time(job_id)
+    at = Queue(SEND, connection=redis).scheduled_job_registry.get_scheduled_time(job_id)
     assert later(5) < at.astimezone(UTC) < later(15)
 
     work(app, redis, until=later(11))

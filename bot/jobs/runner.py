@@ -1,6 +1,8 @@
 """Queued work. Every job is an outbox row run by `run_outbox`, inside an app context (the rq
 worker and the in-process queue both push one), and is idempotent: a row already done is
-skipped, so a job pushed twice or re-pushed by the sweeper does nothing the second time."""
+skipped, so a job pushed twice or re-pushed by the sweeper does nothing the second time. A job
+that queues a message for now (an assignment's offer) sends it itself once committed; the
+message's own outbox row stays its record (see `Hotline.job`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from flask import Flask, current_app
 
@@ -46,7 +49,8 @@ def run_outbox(outbox_id: int) -> None:
         return
     now = hotline.clock()
     try:
-        with hotline.work() as session:
+        # The first message the job queues for now (an offer) goes out in this same run.
+        with hotline.job(partial(sending.send_message_of, hotline)) as session:
             row = outbox.claim(session, outbox_id)
             if row is None:
                 return

@@ -20,7 +20,7 @@ from bot.jobs.queue import RETRY_SECONDS
 from bot.jobs.transport import Outgoing, SendError
 from bot.runtime import Hotline, is_on
 from storage import assignments, delivery, outbox
-from storage.models import Contact, Member, Message, Outbox, Site
+from storage.models import Case, Contact, Member, Message, Outbox, Site
 from storage.queries import queue_message
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,11 @@ def send_message(hotline: Hotline, outbox_id: int, message_id: int) -> None:
     log.info("message %s handed to the transport", message_id)
 
 
+def send_message_of(hotline: Hotline, outbox_id: int, args: dict[str, Any]) -> None:
+    """`send_message` with the arguments as its outbox row holds them."""
+    send_message(hotline, outbox_id, **args)
+
+
 def _handed(session: Session, msg: Message, provider_sid: str, now: datetime) -> None:
     """Twilio has the message: its SID, "accepted" unless a status callback already said more,
     and an offer's deadline counted from now."""
@@ -125,7 +130,9 @@ def _handed(session: Session, msg: Message, provider_sid: str, now: datetime) ->
     if delivery.STATUS_RANK.get(msg.status, 0) < delivery.STATUS_RANK["accepted"]:
         msg.status = "accepted"
     if offer := assignments.start_clock(session, msg.id, now):
+        case = session.get(Case, offer.case_id)  # held while the check is added: an urgent case's lane
         outbox.add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=offer.deadline_at)
+        del case
 
 
 def reconcile(hotline: Hotline) -> int:

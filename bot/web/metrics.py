@@ -103,8 +103,7 @@ class HotlineCollector(Collector):
         queue = self.hotline.queue
         try:
             if isinstance(queue, RQQueue):
-                waiting = int(queue.queue.count)
-                scheduled = int(queue.queue.scheduled_job_registry.get_job_count(cleanup=False))
+                waiting, scheduled = queue.waiting(), queue.scheduled()  # every lane
             elif isinstance(queue, LocalQueue):
                 waiting, scheduled = _local_counts(queue)
             else:
@@ -140,7 +139,7 @@ def _local_counts(queue: LocalQueue) -> tuple[int, int]:
     entries = list(getattr(queue, "_heap", []))
     now = time.time()
     due = sum(1 for entry in entries if entry[0] <= now)
-    return due, len(entries) - due
+    return due + len(getattr(queue, "_due", [])), len(entries) - due  # _due: taken by lane
 
 
 def _bearer(header: str) -> bytes | None:
