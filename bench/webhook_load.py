@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shlex
 import signal
@@ -299,15 +300,16 @@ def run_wrk(target: str, prefix: Path, limits: list[int] | None, cfg: argparse.N
     argv += ["-s", str(LUA), target, "--", str(prefix), ",".join(map(str, limits or []))]
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    finished: list[float] = []
+    finished: dict[str, float] = {}
 
-    def watch() -> None:  # "done <thread> <received>" per thread, on stderr
+    def watch() -> None:  # "done <thread> <received>" per thread, on stderr (two may share a line)
         assert proc.stderr is not None
         for line in proc.stderr:
-            if line.startswith("done "):
-                finished.append(time.monotonic())
-                if len(finished) == cfg.threads:
-                    proc.send_signal(signal.SIGINT)
+            for thread in re.findall(r"done (\d+) \d+", line):
+                finished[thread] = time.monotonic()
+            if len(finished) == cfg.threads:
+                proc.send_signal(signal.SIGINT)
+                break
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -317,7 +319,7 @@ def run_wrk(target: str, prefix: Path, limits: list[int] | None, cfg: argparse.N
         if proc.poll() is None:  # interrupted: no wrk left running
             proc.kill()
     watcher.join(5)
-    end = max(finished) if len(finished) == cfg.threads else time.monotonic()
+    end = max(finished.values()) if len(finished) == cfg.threads else time.monotonic()
     result = next((json.loads(line[7:]) for line in out.splitlines() if line.startswith("RESULT ")), None)
     if result is None:
         raise RuntimeError(f"wrk printed no result:\n{out}")
