@@ -125,6 +125,7 @@ def test_markdown_has_every_part_in_bahasa_indonesia(loaded: Path) -> None:
     assert "    [*] --> safe\n    safe --> [*]: no" in md
     assert 'state "menunggu pendamping" as new' in md
     assert "Ditetapkan di" in md and "Lurah/Kepala Desa" in md
+    assert "memakai waktu setempat (WITA, Asia/Makassar)" in md
 
 
 def test_no_member_phone_number_in_either_format(loaded: Path) -> None:
@@ -149,6 +150,8 @@ def test_html_is_one_printable_page_with_the_diagrams_and_escapes_names(loaded: 
     assert "<style>" in page and "@media print" in page and "@page" in page
     assert "<script" not in page and "<link" not in page and "src=" not in page  # nothing to fetch
     assert page.count("<svg") == len(FLOWS) + 1 and "<title>Diagram alur Kekerasan</title>" in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert "flow-kekerasan-arrow" in ids and len(ids) == len(set(ids))  # each diagram's own arrows
     assert all(f'<section id="{s.__name__.strip("_")}">' in page for s in mechanism.SECTIONS)
     assert "<h2>2. Jadwal piket</h2>" in page and '<th scope="col">Kelurahan/desa</th>' in page
     assert "Pendamping &lt;b&gt;Rina&lt;/b&gt; &amp; &quot;Sari&quot;" in page

@@ -109,18 +109,19 @@ def _label(x: int, y: int, text: str) -> str:
     return f'<text x="{x}" y="{y}" class="label">{escape(text)}</text>' if text else ""
 
 
-def _arrow(x1: int, y1: int, x2: int, y2: int) -> str:
-    return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="edge" marker-end="url(#arrow)"/>'
+def _arrow(x1: int, y1: int, x2: int, y2: int, key: str) -> str:
+    end = f"url(#{escape(key)}-arrow)"
+    return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="edge" marker-end="{end}"/>'
 
 
-def _trunks(arcs: list[tuple[int, int, str]], at: _Layout) -> list[str]:
+def _trunks(arcs: list[tuple[int, int, str]], at: _Layout, key: str) -> list[str]:
     right = LEFT + WIDTH
     out = []
     for b, lane in at.lanes.items():
         x = right + at.gutter + LANE * (lane + 1)
         ys = [at.ports[("in", b)]] + [at.ports[("out", i)] for i, arc in enumerate(arcs) if arc[1] == b]
         out.append(f'<line x1="{x}" y1="{min(ys)}" x2="{x}" y2="{max(ys)}" class="edge"/>')
-        out.append(_arrow(x, at.ports[("in", b)], right, at.ports[("in", b)]))
+        out.append(_arrow(x, at.ports[("in", b)], right, at.ports[("in", b)], key))
     for i, (_, b, label) in enumerate(arcs):
         y, x = at.ports[("out", i)], right + at.gutter + LANE * (at.lanes[b] + 1)
         out += [
@@ -130,8 +131,9 @@ def _trunks(arcs: list[tuple[int, int, str]], at: _Layout) -> list[str]:
     return out
 
 
-def svg(nodes: list[Node], edges: list[Edge], title: str) -> str:
-    """The graph as an <svg> element (role img, titled). Edges to unknown nodes are left out."""
+def svg(nodes: list[Node], edges: list[Edge], title: str, key: str = "graph") -> str:
+    """The graph as an <svg> element (role img, titled). Edges to unknown nodes are left out.
+    `key` makes its ids unique in a page that holds several."""
     row = {n.id: i for i, n in enumerate(nodes)}
     edges = [e for e in merged(edges) if e.src in row and e.dest in row]
     down = [e for e in edges if row[e.dest] == row[e.src] + 1]
@@ -143,16 +145,16 @@ def svg(nodes: list[Node], edges: list[Edge], title: str) -> str:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" role="img" viewBox="0 0 {width} {height}"'
         f' width="{width}" height="{height}"><title>{escape(title)}</title>',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"'
-        ' orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
+        f'<defs><marker id="{escape(key)}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7"'
+        ' markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
         f'<circle cx="{mid}" cy="{TOP - 20}" r="5" class="start"/>',
-        _arrow(mid, TOP - 15, mid, TOP),
+        _arrow(mid, TOP - 15, mid, TOP, key),
     ]
     for i, node in enumerate(nodes):
         out += _box(node, at.tops[i], at.heights[i])
     for edge in down:
         y = at.tops[row[edge.src]] + at.heights[row[edge.src]]
-        out += [_arrow(mid, y, mid, y + GAP), _label(mid + 6, y + GAP // 2 + 4, edge.label)]
-    out += _trunks(arcs, at)
+        out += [_arrow(mid, y, mid, y + GAP, key), _label(mid + 6, y + GAP // 2 + 4, edge.label)]
+    out += _trunks(arcs, at, key)
     out.append("</svg>")
     return "\n".join(part for part in out if part)

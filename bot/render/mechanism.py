@@ -31,7 +31,7 @@ from flows import members as member_words
 from flows.common import CONSENT_VERSION, CONTACT_WINDOWS
 from flows.model import DONE, Choice, Flow, YesNo
 from sitefiles.members import ROLES, format_shifts, format_time
-from storage import casestate
+from storage import casestate, sitetime
 from storage.roster import SiteRoster
 
 # ----------------------------------------------------------------------------- the blocks
@@ -51,6 +51,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Picture:
+    key: str  # unique in the document: the SVG's ids
     title: str
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
@@ -194,7 +195,7 @@ def _roster(doc: Mechanism, locale: str) -> Section:
     return Section(
         "roster",
         t("h.roster", locale),
-        (Para(t("roster.intro", locale, tz=roster.timezone)), Table(head, tuple(rows))),
+        (Para(t("roster.intro", locale, tz=_zone(doc))), Table(head, tuple(rows))),
     )
 
 
@@ -295,7 +296,7 @@ def case_picture(locale: str) -> Picture:
     lines.append(f"    [*] --> {casestate.STATES[0]}")
     lines += [f"    {e.src} --> {e.dest}: {e.label}" for e in edges]
     lines += [f"    {s} --> [*]" for s in casestate.FINISHED]
-    return Picture(t("steps.picture", locale), nodes, tuple(edges), "\n".join(lines) + "\n")
+    return Picture("case", t("steps.picture", locale), nodes, tuple(edges), "\n".join(lines) + "\n")
 
 
 def _moves(locale: str) -> tuple[tuple[str, str, str], ...]:
@@ -395,7 +396,7 @@ def flow_picture(flow: Flow, locale: str) -> Picture:
     ]
     end = [Node(DONE, t("flows.end", locale), terminal=True)] if any(e.dest == DONE for e in edges) else []
     title = t("flows.picture", locale, flow=i18n.text(flow.title, locale))
-    return Picture(title, (*steps, *others, *end), edges, flowdoc.mermaid(flow))
+    return Picture(f"flow-{flow.name}", title, (*steps, *others, *end), edges, flowdoc.mermaid(flow))
 
 
 def _flows(doc: Mechanism, locale: str) -> Section:
@@ -434,6 +435,12 @@ def _numbers(roster: SiteRoster, locale: str) -> str:
     return t("numbers", locale, numbers=", ".join(shown))
 
 
+def _zone(doc: Mechanism) -> str:
+    """The zone as people say it, then its name: WITA, Asia/Makassar."""
+    abbreviation = sitetime.local(doc.made_at, doc.roster.timezone).tzname() or ""
+    return f"{abbreviation}, {doc.roster.timezone}" if abbreviation.isalpha() else doc.roster.timezone
+
+
 def document(doc: Mechanism, locale: str) -> Document:
     locale = locale if locale in i18n.LOCALES else i18n.DEFAULT_LOCALE
     roster = doc.roster
@@ -444,7 +451,7 @@ def document(doc: Mechanism, locale: str) -> Document:
         (
             t("subtitle", locale),
             _numbers(roster, locale),
-            t("timezone", locale, tz=roster.timezone),
+            t("timezone", locale, tz=_zone(doc)),
             t("made", locale, date=made, prefix=roster.prefix),
         ),
         tuple(section(doc, locale) for section in SECTIONS),
@@ -537,7 +544,7 @@ def _html_block(block: Block, locale: str) -> list[str]:
     if isinstance(block, Picture):
         return [
             f"<figure><figcaption>{escape(block.title)}</figcaption>",
-            svg(list(block.nodes), list(block.edges), block.title),
+            svg(list(block.nodes), list(block.edges), block.title, block.key),
             f"<details><summary>{escape(t('flows.source', locale))}</summary>"
             f"<pre>{escape(block.mermaid)}</pre></details></figure>",
         ]
