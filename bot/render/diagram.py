@@ -139,9 +139,11 @@ def svg(nodes: list[Node], edges: list[Edge], title: str, key: str = "graph") ->
     down = [e for e in edges if row[e.dest] == row[e.src] + 1]
     arcs = [(row[e.src], row[e.dest], e.label) for e in edges if e not in down]
     at = _layout(len(nodes), arcs)
-    width = LEFT + WIDTH + at.gutter + LANE * (len(set(at.lanes.values())) + 1) + 10
-    height = at.tops[-1] + at.heights[-1] + 10 if nodes else TOP
     mid = LEFT + WIDTH // 2
+    labels = [LEFT + WIDTH + 4 + len(label) * CHAR for _, _, label in arcs]  # a long one passes the trunks
+    labels += [mid + 6 + len(e.label) * CHAR for e in down]
+    width = max(LEFT + WIDTH + at.gutter + LANE * (len(set(at.lanes.values())) + 1), *labels) + 10
+    height = at.tops[-1] + at.heights[-1] + 10 if nodes else TOP
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" role="img" viewBox="0 0 {width} {height}"'
         f' width="{width}" height="{height}"><title>{escape(title)}</title>',
