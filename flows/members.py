@@ -2,7 +2,8 @@
 referred to, and the message keys the member side says. No I/O; `bot/members.py` runs it.
 
 A command is one line: a verb, then (for most) a case code, then free text:
-`TERIMA 7K3QX`, `CATAT PRE-7K3QX sudah ditelepon`, `RUJUK 7k3qx uptd ppa`, `KASUS`.
+`TERIMA 7K3QX`, `CATAT PRE-7K3QX sudah ditelepon`, `CEK 7K3QX ada`, `RUJUK 7k3qx uptd ppa`,
+`HASIL 7K3QX uptd diterima`, `SELESAI 7K3QX`, `KASUS`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ VERBS: dict[str, tuple[str, ...]] = {
     "TOLAK": ("tolak", "decline", "tidak bisa", "gak bisa"),
     "LIHAT": ("lihat", "detail", "rincian", "view"),
     "CATAT": ("catat", "catatan", "note"),
+    "CEK": ("cek", "croscek", "crosscek", "crosscheck", "verifikasi", "periksa", "check", "verify"),
     "RUJUK": ("rujuk", "rujukan", "refer"),
+    "HASIL": ("hasil", "hasil rujukan", "outcome"),
     "SELESAI": ("selesai", "tutup", "close", "done"),
     "KASUS": ("kasus", "kasus saya", "cases"),
     "BALAS": ("balas", "reply", "kirim"),
@@ -23,7 +26,9 @@ VERBS: dict[str, tuple[str, ...]] = {
     "LAPOR": ("lapor", "report"),
     "MEDIA": ("media", "foto", "suara", "rekaman", "video", "lampiran"),
 }
-NEEDS_CODE = frozenset({"TERIMA", "TOLAK", "LIHAT", "CATAT", "RUJUK", "SELESAI", "BALAS", "MEDIA"})
+NEEDS_CODE = frozenset(
+    {"TERIMA", "TOLAK", "LIHAT", "CATAT", "CEK", "RUJUK", "HASIL", "SELESAI", "BALAS", "MEDIA"}
+)
 NEEDS_TEXT = frozenset({"CATAT", "RUJUK", "BALAS"})
 
 # Where a case can be referred (DESIGN.md section 5), with the ways people write them. The name
@@ -78,6 +83,67 @@ INSTITUTIONS: dict[str, tuple[str, ...]] = {
     "LBH": ("lbh", "bantuan hukum", "lembaga bantuan hukum", "posbakum", "paralegal", "pengacara", "advokat"),
     "Lainnya": ("lainnya", "lain", "lain lain", "other"),
 }
+
+# What a member found at the check (CEK kode hasil [alasan]), as typed; the values are
+# storage.casestate.RESULTS. The phrase that starts first wins, the longer of two at one word
+# ("tidak ada" before "ada"); what follows it is the reason.
+RESULT_WORDS: dict[str, tuple[str, ...]] = {
+    "found": ("ada", "ditemukan", "benar", "betul", "sesuai", "valid", "terverifikasi", "found"),
+    "not_found": (
+        "tidak ada",
+        "tdk ada",
+        "gak ada",
+        "ga ada",
+        "nggak ada",
+        "ndak ada",
+        "tidak ditemukan",
+        "tdk ditemukan",
+        "belum ditemukan",
+        "blm ditemukan",
+        "tidak benar",
+        "tdk benar",
+        "tidak sesuai",
+        "tidak valid",
+        "palsu",
+        "fiktif",
+        "not found",
+    ),
+    "duplicate": ("ganda", "dobel", "double", "duplikat", "laporan ganda", "sudah dilaporkan", "duplicate"),
+}
+# What became of a referral (HASIL kode lembaga hasil [catatan]); values: casestate.OUTCOMES.
+OUTCOME_WORDS: dict[str, tuple[str, ...]] = {
+    "received": ("diterima", "sudah diterima", "diproses", "sedang diproses", "ditangani", "received"),
+    "service_given": (
+        "dilayani",
+        "sudah dilayani",
+        "terlayani",
+        "dibantu",
+        "sudah dibantu",
+        "sudah dapat",
+        "sudah selesai",
+        "served",
+        "service given",
+    ),
+    "refused": ("ditolak", "tidak diterima", "tdk diterima", "tidak dilayani", "tdk dilayani", "refused"),
+    "no_news": (
+        "belum ada kabar",
+        "blm ada kabar",
+        "tidak ada kabar",
+        "tdk ada kabar",
+        "gak ada kabar",
+        "belum ada jawaban",
+        "tidak ada jawaban",
+        "belum ada respon",
+        "tidak ada respon",
+        "belum diterima",
+        "belum dilayani",
+        "belum dibantu",
+        "no news",
+    ),
+}
+# A word that turns the phrase after it around ("belum ditemukan" is listed; "belum benar" is not,
+# and is not read as "benar").
+NEGATIONS = frozenset({"tidak", "tdk", "gak", "ga", "nggak", "ndak", "belum", "blm", "bukan"})
 
 # Flags a report can carry, each shown to members and coordinators under its label "flag.<name>",
 # never as stored: every flag a flow's rules raise, the engine's own, and flags old cases still carry.
@@ -148,6 +214,19 @@ KEYS = (
     "member.noted",
     "member.referred",
     "member.unknown_org",
+    "member.verified",
+    "member.verified_closed",
+    "member.verify_how",
+    "member.verify_reason",
+    "member.accept_first",
+    "member.outcome",
+    "member.outcome_how",
+    "member.outcome_which",
+    "member.not_referred",
+    "member.open_referral",
+    "member.details_check",
+    "member.details_referrals",
+    "outcome.none",
     "member.closed",
     "member.cancelled",
     "member.already_closed",

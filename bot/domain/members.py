@@ -1,4 +1,5 @@
-"""KK members' commands by text: TERIMA, TOLAK, LIHAT, CATAT, RUJUK, SELESAI, KASUS, BALAS, MEDIA.
+"""KK members' commands by text: TERIMA, TOLAK, LIHAT, CATAT, CEK, RUJUK, HASIL, SELESAI, KASUS,
+BALAS, MEDIA. The case's life after acceptance (CEK, RUJUK, HASIL, SELESAI) is bot.domain.caselife.
 
 `read_command` is pure; `run` acts on the case inside the caller's transaction (the case row
 locked, so two members racing TERIMA queue up and exactly one wins) and returns the reply.
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.domain import duty, i18n
+from bot.domain import caselife, duty, i18n
 from bot.domain.engine import Key, Say
 from bot.runtime import Hotline
 from flows import FLOWS
@@ -24,15 +25,18 @@ from flows.model import Choice, YesNo
 from flows.reading import norm
 from storage import assignments, audit, casebook, casestate, queries
 from storage.cases import add_event
-from storage.casestate import OPEN
+from storage.casestate import FINISHED, NEEDS_REASON, OPEN, OUTCOME_LABELS, RESULT_LABELS
 from storage.models import Case, Contact, Member, Site
 
 _WORDS = {word: verb for verb, words in VERBS.items() for word in words}
 _EDGES = ".,;:!?#()[]'\"*_"
 _THANKS = {"terima kasih", "trima kasih", "terimakasih", "makasih"}
 _FILLERS = {"kode", "code", "no", "nomor", "nomer", "kasus", "#"}  # "TERIMA kode 7K3QX"
-_MOVES = {"RUJUK": "refer", "SELESAI": "close"}  # commands that move the case (storage.casestate)
-HOLDER_ONLY = frozenset({"CATAT", "RUJUK", "SELESAI", "BALAS"})  # see _may_act
+# Commands that move the case (storage.casestate), and what a member hears when its status does
+# not allow it yet (a finished case: already closed).
+_MOVES = {"CEK": "verify", "RUJUK": "refer", "HASIL": "outcome", "SELESAI": "close"}
+_NOT_YET = {"CEK": "member.accept_first", "HASIL": "member.not_referred"}
+HOLDER_ONLY = frozenset({"CATAT", "CEK", "RUJUK", "HASIL", "SELESAI", "BALAS"})  # see _may_act
 TEXT_LIMIT = 1000  # a note or a relayed message; the full text stays in the transcript
 STORY_LIMIT = 600  # LIHAT stays one message: Twilio refuses bodies over 1,600 characters
 MEDIA_LIMIT = 10  # pictures and recordings forwarded by one MEDIA, one message each
@@ -183,7 +187,9 @@ def run(
     if command.verb in HOLDER_ONLY and not _may_act(member, case):
         return [Say("member.not_yours", params)], case
     if (move := _MOVES.get(command.verb)) and not casestate.allowed(case.status, move):
-        return [Say("member.already_closed", params)], case
+        closed = case.status in FINISHED
+        key = "member.already_closed" if closed else _NOT_YET.get(command.verb, "member.already_closed")
+        return [Say(key, params)], case
     act = Act(session, hotline, member, case, rest.strip()[:TEXT_LIMIT], now, params)
     return _HANDLERS[command.verb](act), case
 
@@ -236,8 +242,27 @@ def _lihat(act: Act) -> list[Say]:
                 "answers": _answers(case),
             },
         ),
+        *_life_lines(session, case),
         *duty.guidance(case),
     ]
+
+
+def _life_lines(session: Session, case: Case) -> list[Say]:
+    """LIHAT: the check's result (and its reason) and each referral with its outcome."""
+    locale = duty.MEMBER_LOCALE
+    says = []
+    if (check := casestate.verification_of(session, case)) is not None:
+        result = check.data.get("result")
+        shown = i18n.text(RESULT_LABELS[result], locale) if result in RESULT_LABELS else str(result)
+        reason = str(check.data.get("note") or "")[:STORY_LIMIT]
+        says.append(Say("member.details_check", {"result": shown + (f" ({reason})" if reason else "")}))
+    if referrals := casestate.referrals_of(session, case):
+        shown = [
+            f"{r.to} ({i18n.text(OUTCOME_LABELS.get(r.outcome or '', 'outcome.none'), locale)})"
+            for r in referrals
+        ]
+        says.append(Say("member.details_referrals", {"referrals": ", ".join(shown)}))
+    return says
 
 
 def _zone(session: Session, case: Case) -> str:
@@ -317,7 +342,52 @@ def _rujuk(act: Act) -> list[Say]:
     return [Say("member.referred", {**act.params, "org": org})]
 
 
+def _cek(act: Act) -> list[Say]:
+    """CEK kode hasil [alasan]: found, or not found / a duplicate with a reason (the case ends)."""
+    reading = caselife.read_result(act.text)
+    if reading.value is None:
+        return [Say("member.verify_how", act.params)]
+    reason = reading.after or reading.before
+    if reading.value in NEEDS_REASON and not reason:
+        return [Say("member.verify_reason", act.params)]
+    later = caselife.verify(act.session, act.case, act.now, act.actor, act.member.name, reading.value, reason)
+    say = Say(
+        "member.verified_closed" if act.case.status in FINISHED else "member.verified",
+        {**act.params, "result": Key(RESULT_LABELS[reading.value])},
+    )
+    return [say, *duty.later_note(later, _zone(act.session, act.case))]
+
+
+def _hasil(act: Act) -> list[Say]:
+    """HASIL kode [lembaga] hasil [catatan]: what became of one of the case's referrals."""
+    referrals = casestate.referrals_of(act.session, act.case)
+    if not referrals:
+        return [Say("member.not_referred", act.params)]
+    org = institution(act.text)
+    referral = caselife.referral_for(referrals, org)
+    if referral is None:
+        names = ", ".join(dict.fromkeys(r.to for r in referrals))
+        return [Say("member.outcome_which", {**act.params, "orgs": names})]
+    reading = caselife.read_outcome(act.text)
+    if reading.value is None:
+        return [Say("member.outcome_how", {**act.params, "org": referral.to})]
+    caselife.outcome(
+        act.session, act.case, act.now, act.actor, act.member.name, referral.to, reading.value, reading.after
+    )
+    params = {
+        **act.params,
+        "org": referral.to,
+        "outcome": Key(OUTCOME_LABELS[reading.value]),
+        "status": Key(casestate.LABELS[act.case.status]),
+    }
+    return [Say("member.outcome", params)]
+
+
 def _selesai(act: Act) -> list[Say]:
+    """SELESAI kode [alasan]. A TPKS or child case with a referral nobody has news of closes
+    only with a reason: the member hears which referral, and the two ways on."""
+    if not act.text and (waiting := casestate.blocking(act.session, act.case)):
+        return [Say("member.open_referral", {**act.params, "orgs": ", ".join(waiting), "org": waiting[0]})]
     later = duty.close(act.session, act.case, act.now, act.actor, act.member.name, act.text)
     return [Say("member.closed", act.params), *duty.later_note(later, _zone(act.session, act.case))]
 
@@ -367,7 +437,9 @@ _HANDLERS: dict[str, Callable[[Act], list[Say]]] = {
     "TOLAK": _tolak,
     "LIHAT": _lihat,
     "CATAT": _catat,
+    "CEK": _cek,
     "RUJUK": _rujuk,
+    "HASIL": _hasil,
     "SELESAI": _selesai,
     "BALAS": _balas,
     "MEDIA": _media,

@@ -17,6 +17,7 @@ from flows import FLOWS
 from flows.common import SYSTEM_KEYS
 from flows.guidance import KEYS as GUIDANCE_KEYS
 from flows.members import KEYS as MEMBER_KEYS
+from storage import casestate
 from storage.casestate import LABELS as STATUS_LABELS
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -46,7 +47,8 @@ EVENT_KINDS = (
 
 def console_keys() -> set[str]:
     """Texts coordinators read: the console, the monthly figures and the mechanism document."""
-    keys = {f"console.event.{kind}" for kind in EVENT_KINDS} | {f"report.{k}" for k in LABEL_KEYS}
+    keys = {f"console.event.{kind}" for kind in (*EVENT_KINDS, *casestate.EVENTS.values())}
+    keys |= {f"console.step.{step}" for step in casestate.STEPS} | {f"report.{k}" for k in LABEL_KEYS}
     keys |= {f"mechanism.{k}" for k in mechanism.LABEL_KEYS}
     for path in CONSOLE_SOURCES:
         keys.update(_T_CALL.findall(path.read_text(encoding="utf-8")))
@@ -55,6 +57,7 @@ def console_keys() -> set[str]:
 
 def all_keys() -> list[str]:
     keys: set[str] = set(SYSTEM_KEYS) | set(MEMBER_KEYS) | set(GUIDANCE_KEYS) | set(STATUS_LABELS.values())
+    keys |= set(casestate.RESULT_LABELS.values()) | set(casestate.OUTCOME_LABELS.values())
     keys |= console_keys()
     for flow in FLOWS.values():
         keys |= flow.message_keys()

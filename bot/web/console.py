@@ -31,7 +31,7 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
-from bot.domain import duty, i18n
+from bot.domain import caselife, duty, i18n
 from bot.domain.members import answer_text, flag_labels, institution
 from bot.render import export as exporter
 from bot.render import redact, report
@@ -303,10 +303,12 @@ def case(code: str) -> Any:
                 "at": e.created_at,
                 "who": e.data.get("member"),
                 "to": e.data.get("to"),
+                "result": _result_label(e.data),
                 "note": e.data.get("note") if show else redact.redact(e.data.get("note") or "", names),
             }
             for e in events
         ]
+        referrals = casestate.referrals(events)
         page = render_template(
             "console/case.html",
             case=item,
@@ -319,9 +321,36 @@ def case(code: str) -> Any:
             resident=redact.pseudonym(item.contact_id, secret),
             institutions=list(INSTITUTIONS),
             tz=item.site.timezone,
+            steps=_steps(item, events),
+            referrals=referrals,
+            referred_to=list(dict.fromkeys(r.to for r in referrals)),
+            results=list(casestate.RESULTS),
+            outcomes=list(casestate.OUTCOMES),
+            guarded=casestate.guarded(item) and any(r.outcome is None for r in referrals),
         )
         _audit(s, "view_case", case=item.code)  # in the same transaction as the read
     return page
+
+
+def _result_label(data: dict[str, Any]) -> str:
+    """A check's result or a referral's outcome, as the timeline shows it."""
+    if (result := data.get("result")) in casestate.RESULT_LABELS:
+        return t(casestate.RESULT_LABELS[result])
+    if (outcome := data.get("outcome")) in casestate.OUTCOME_LABELS:
+        return t(casestate.OUTCOME_LABELS[outcome])
+    return ""
+
+
+def _steps(case: Case, events: list[Any]) -> list[dict[str, Any]]:
+    """The case's steps (storage.casestate.STEPS) with when each was reached; a cancelled case
+    ends where it stood, with its cancellation."""
+    reached = casestate.reached(events, case.created_at)
+    steps = [{"step": s, "label": t(f"console.step.{s}"), "at": reached.get(s)} for s in casestate.STEPS]
+    if (cancelled := reached.get("cancelled")) is not None:
+        steps.append({"step": "cancelled", "label": t(casestate.LABELS["cancelled"]), "at": cancelled})
+    for step in steps:
+        step["current"] = step["step"] == case.status
+    return steps
 
 
 def _speaker(m: Any, names: dict[int, str], contact_id: int | None, secret: str, show: bool) -> str:
@@ -372,10 +401,18 @@ def _act(code: str, action: Callable[[Session, Case], str | None]) -> Any:
         with _hotline().work() as s:
             item = _case_or_404(s, code)
             problem = action(s, item)
-    except casestate.IllegalMove:
-        problem = t("console.error.closed")
+    except casestate.IllegalMove as refused:
+        problem = _not_now(refused.status)
+    except casestate.OpenReferral as refused:
+        problem = t("console.error.open_referral", orgs=", ".join(refused.institutions))
     flash(problem or t("console.saved"), "error" if problem else "ok")
     return redirect(url_for("console.case", code=code))
+
+
+def _not_now(status: str) -> str:
+    if status in casestate.FINISHED:
+        return t("console.error.closed")
+    return t("console.error.not_now", status=t(casestate.LABELS.get(status, "unknown")))
 
 
 def _actor() -> tuple[str, str]:
@@ -406,6 +443,42 @@ def refer(code: str) -> Any:
         if org is None:
             return t("console.error.institution")
         duty.refer(s, item, _now(), *_actor(), org, text)
+        return None
+
+    return _act(code, action)
+
+
+@bp.post("/cases/<code>/verify")
+@login_required
+def verify(code: str) -> Any:
+    """The check on the spot: found, or not found / a duplicate with a reason (the case ends)."""
+    result = _arg("result")
+    reason = _text("note")
+
+    def action(s: Session, item: Case) -> str | None:
+        if result not in casestate.RESULTS:
+            return t("console.error.result")
+        if result in casestate.NEEDS_REASON and not reason:
+            return t("console.error.reason_needed")
+        caselife.verify(s, item, _now(), *_actor(), result, reason)
+        return None
+
+    return _act(code, action)
+
+
+@bp.post("/cases/<code>/outcome")
+@login_required
+def outcome(code: str) -> Any:
+    """What became of one of the case's referrals."""
+    org = institution(_text("to", 200))
+    result = _arg("outcome")
+    text = _text("note")
+
+    def action(s: Session, item: Case) -> str | None:
+        referral = caselife.referral_for(casestate.referrals_of(s, item), org) if org else None
+        if referral is None or result not in casestate.OUTCOMES:
+            return t("console.error.outcome")
+        caselife.outcome(s, item, _now(), *_actor(), referral.to, result, text)
         return None
 
     return _act(code, action)
