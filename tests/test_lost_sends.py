@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.jobs import sending
-from bot.jobs.transport import TwilioTransport
+from bot.jobs.transport import SendError, TwilioTransport
 from storage import delivery, outbox
 from storage.models import Assignment, CaseEvent, Message, Outbox
 from tests.conftest import PRE_NUMBER, Resident, work
@@ -93,18 +93,24 @@ def test_lost_jobs_are_found_within_a_minute_and_later_ones_are_left_alone(hotli
 
 
 def test_an_offer_deadline_runs_from_when_twilio_accepted_its_message(
-    app, client, hotline, redis, console, roster, clock
+    app, client, hotline, redis, console, roster, clock, monkeypatch
 ) -> None:
     warga = Resident(client, "+6281234567890")
     for body in REPORT + TAIL_MESSAGE:
         warga.says(body)
     offered_at = clock()
-    with hotline.db.session() as s:  # the offer is made, but its message waits (a backlog)
+    with hotline.db.session() as s:  # the offer is made, but its message waits (Twilio busy)
         from bot.jobs.runner import run_outbox
 
         assign = s.scalars(select(Outbox).where(Outbox.job == "assign_case")).one().id
+
+    def busy(message):  # type: ignore[no-untyped-def]
+        raise SendError("server", None, 503)
+
+    monkeypatch.setattr(console, "send", busy)
     with app.app_context():
-        run_outbox(assign)
+        run_outbox(assign)  # the send it tries at once fails: the send lane retries it later
+    monkeypatch.undo()
     clock.advance(minutes=30)
     work(app, redis)  # the send job runs half an hour late
     with hotline.db.session() as s:
