@@ -299,31 +299,66 @@ def run_wrk(target: str, prefix: Path, limits: list[int] | None, cfg: argparse.N
     argv = [WRK, f"-t{cfg.threads}", f"-c{cfg.connections}", f"-d{cap}", "--timeout", "30s", "--latency"]
     argv += ["-s", str(LUA), target, "--", str(prefix), ",".join(map(str, limits or []))]
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, text=True)
+        finished = watch_done(proc)
+        try:
+            # Every thread done (its line on stderr, or, should a line go missing, its thread gone):
+            # SIGINT makes wrk report at once instead of sleeping out -d.
+            running = False  # wrk starts its load threads only after reading the script
+            while proc.poll() is None and len(finished) < cfg.threads:
+                threads = wrk_threads(proc.pid)
+                if running and threads <= 1:
+                    break
+                running = running or threads > 1
+                time.sleep(0.1)
+            end = max(finished.values()) if len(finished) == cfg.threads else time.monotonic()
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+            proc.wait(60)
+        finally:
+            if proc.poll() is None:  # interrupted: no wrk left running
+                proc.kill()
+        out.seek(0)
+        printed = out.read()
+    result = next((json.loads(line[7:]) for line in printed.splitlines() if line.startswith("RESULT ")), None)
+    if result is None:
+        raise RuntimeError(f"wrk printed no result:\n{printed}")
+    return {**result, "seconds": end - start, "complete": all_answered(result, prefix, limits)}
+
+
+def watch_done(proc: subprocess.Popen[str]) -> dict[str, float]:
+    """When each wrk thread said "done <thread> <received>" on stderr (two may share a line)."""
     finished: dict[str, float] = {}
 
-    def watch() -> None:  # "done <thread> <received>" per thread, on stderr (two may share a line)
+    def watch() -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
             for thread in re.findall(r"done (\d+) \d+", line):
                 finished[thread] = time.monotonic()
-            if len(finished) == cfg.threads:
-                proc.send_signal(signal.SIGINT)
-                break
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    threading.Thread(target=watch, daemon=True).start()
+    return finished
+
+
+def wrk_threads(pid: int) -> int:
+    """wrk's main thread sleeps out -d; its load threads end when their list is answered."""
     try:
-        out, _ = proc.communicate()
-    finally:
-        if proc.poll() is None:  # interrupted: no wrk left running
-            proc.kill()
-    watcher.join(5)
-    end = max(finished.values()) if len(finished) == cfg.threads else time.monotonic()
-    result = next((json.loads(line[7:]) for line in out.splitlines() if line.startswith("RESULT ")), None)
-    if result is None:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    return {**result, "seconds": end - start, "complete": len(finished) == cfg.threads}
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
+def all_answered(result: dict[str, Any], prefix: Path, limits: list[int] | None) -> bool:
+    """Every post of every thread's list (or its limit) answered."""
+    for n, received in enumerate(result["received"]):
+        with open(f"{prefix}.{n}", encoding="ascii") as f:
+            wanted = sum(1 for _ in f)
+        if limits:
+            wanted = min(wanted, limits[n])
+        if received != wanted:
+            return False
+    return True
 
 
 def measure(server: Server, url: str, name: str, prefix: Path, limits: list[int] | None, cfg):  # type: ignore[no-untyped-def]
