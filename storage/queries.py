@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,40 +33,47 @@ def site_places(session: Session, site_id: int) -> list[Area]:
 
 
 # The statements of every inbound message, built once per dialect (not per call), each one
-# round trip: an upsert that returns the row, a dedupe insert, an update by primary key.
+# round trip: Core statements on the tables (the ORM's insert machinery costs more than the
+# database does here), upserts loaded into ORM objects through `from_statement`.
+CONTACTS, CONVERSATIONS, MESSAGES = Contact.__table__, Conversation.__table__, Message.__table__
+
+
 def _upserts(dialect: Any) -> dict[str, Any]:
-    contact = dialect.insert(Contact).values(
+    contact = dialect.insert(CONTACTS).values(
         phone=bindparam("phone"),
         channel=bindparam("channel"),
         created_at=bindparam("now"),
         last_inbound_at=bindparam("now"),
     )
-    conversation = dialect.insert(Conversation).values(
+    conversation = dialect.insert(CONVERSATIONS).values(
         contact_id=bindparam("contact_id"), site_id=bindparam("site_id"), updated_at=bindparam("now")
     )
-    inbound = dialect.insert(Message.__table__).on_conflict_do_nothing(index_elements=["sid"])
+    inbound = dialect.insert(MESSAGES).on_conflict_do_nothing(index_elements=["sid"])
+    # The message's channel and time are what every inbound sets on its contact anyway.
+    touched = {"channel": contact.excluded.channel, "last_inbound_at": contact.excluded.last_inbound_at}
     return {
-        # The message's channel and time are what every inbound sets on its contact anyway.
-        "contact": contact.on_conflict_do_update(
-            index_elements=["phone"],
-            set_={"channel": contact.excluded.channel, "last_inbound_at": contact.excluded.last_inbound_at},
-        ).returning(Contact),
+        "contact": select(Contact).from_statement(
+            contact.on_conflict_do_update(index_elements=["phone"], set_=touched).returning(*CONTACTS.c)
+        ),
         # DO UPDATE (of nothing that matters) takes the row lock SELECT ... FOR UPDATE would:
         # one sender's messages run one at a time. (SQLite: the transaction holds the write lock.)
-        "conversation": conversation.on_conflict_do_update(
-            index_elements=["contact_id", "site_id"], set_={"turn": Conversation.__table__.c.turn}
-        ).returning(Conversation),
-        "inbound": inbound.returning(Message.__table__.c.id),
+        "conversation": select(Conversation).from_statement(
+            conversation.on_conflict_do_update(
+                index_elements=["contact_id", "site_id"], set_={"turn": CONVERSATIONS.c.turn}
+            ).returning(*CONVERSATIONS.c)
+        ),
+        "inbound": inbound.returning(MESSAGES.c.id),
     }
 
 
 _STATEMENTS = {"postgresql": _upserts(postgresql), "sqlite": _upserts(sqlite)}
 _FRESH = {"populate_existing": True}  # the row as the database has it now, not a stale copy
 _TAG = (
-    update(Message.__table__)
-    .where(Message.__table__.c.id == bindparam("message_id"))
-    .values(run=bindparam("run"), case_id=func.coalesce(bindparam("case_id"), Message.__table__.c.case_id))
+    update(MESSAGES)
+    .where(MESSAGES.c.id == bindparam("message_id"))
+    .values(run=bindparam("run"), case_id=func.coalesce(bindparam("case_id"), MESSAGES.c.case_id))
 )
+_REPLY = insert(MESSAGES)
 
 
 def _statement(session: Session, name: str) -> Any:
@@ -125,6 +132,22 @@ def add_outbound(
     session.add(message)
     session.flush()
     return message
+
+
+def add_reply(session: Session, *, body: str, channel: str, now: datetime, **links: Any) -> None:
+    """The reply an inbound message gets in its TwiML answer: stored for the transcript and for
+    a Twilio retry, never sent by us. One Core insert: nothing needs it as an object."""
+    values = {
+        "sid": f"hk-{uuid.uuid4().hex}",
+        "direction": "out",
+        "party": "bot",
+        "channel": channel,
+        "body": body,
+        "status": "replied",
+        "created_at": now,
+        **links,
+    }
+    session.execute(_REPLY, values)
 
 
 def queue_message(

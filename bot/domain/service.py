@@ -275,7 +275,7 @@ def _reply(
         address = f"whatsapp:{msg.sender}" if msg.channel == "whatsapp" else msg.sender
         queries.queue_message(session, site_id=site_id, address=address, body=reply, now=now, **links)
     else:
-        queries.add_outbound(session, body=reply, channel=msg.channel, now=now, **links)
+        queries.add_reply(session, body=reply, channel=msg.channel, now=now, **links)
     return Result([reply])
 
 
