@@ -18,7 +18,9 @@ What the output looks like (documented for coordinators reading an export):
   as "Ibu" or "Pak" are left alone).
 
 Every pattern is linear: bounded repetitions whose pieces cannot overlap, so a 10,000-character
-message costs a few passes over it, never backtracking blow-ups.
+message costs a few passes over it, never backtracking blow-ups. An export redacts every message, and
+most have no number and no name in them: two cheap checks that cannot miss skip the patterns for those
+(`_may_hold_number`, `_Names.may_occur`); tests/test_redact.py holds them to the patterns themselves.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import hmac
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 UNKNOWN = "Warga-?"
@@ -53,6 +56,24 @@ def _whole(body: str) -> re.Pattern[str]:
 
 # All three kinds of number in one pass, NIK first where several could match.
 _NUMBERS_RE = _whole(f"(?P<nik>{_NIK})|(?P<phone>{_PHONE})|{_LONG}")
+# Whatever _NUMBERS_RE masks has at least 8 digits (a landline "(0421) 2123" plus one), each at most
+# 4 characters from the next (3 of _SEP and a bracket): text without such a run cannot match, and
+# a scan for that run is cheaper than _NUMBERS_RE, which is tried at every +, ( and digit.
+_EIGHT_DIGITS = re.compile(r"\d(?:\D{0,4}\d){7}")
+_ASCII_DIGITS = b"0123456789"
+
+
+def _may_hold_number(text: str) -> bool:
+    """False only when _NUMBERS_RE cannot match. ASCII text (most) is counted in C first: fewer
+    than 8 digits, no number; \\d also matches other scripts' digits, so other text goes straight
+    to the scan."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        if len(raw) - len(raw.translate(None, _ASCII_DIGITS)) < 8:
+            return False
+    return _EIGHT_DIGITS.search(text) is not None
+
+
 _NOT_DIGIT = re.compile(r"\D")
 _WORD = re.compile(r"[^\W\d_]{3,}")  # name words: letters only, at least three
 # Words that appear in names but also everywhere else in a conversation.
@@ -85,16 +106,40 @@ def redact(text: str, names: Iterable[str | None] = ()) -> str:
     """NIK, phone numbers and long numbers masked; the given names (the resident's) removed."""
     if not text:
         return ""
-    text = _NUMBERS_RE.sub(_mask_any, text)
+    if _may_hold_number(text):
+        text = _NUMBERS_RE.sub(_mask_any, text)
     if names:
-        pattern = _names_pattern(tuple(names))  # a tuple already: no copy, one cache lookup
-        if pattern is not None:
-            text = pattern.sub(NAME, text)
+        found = _names_pattern(tuple(names))  # a tuple already: no copy, one cache lookup
+        if found is not None and found.may_occur(text):
+            text = found.pattern.sub(NAME, text)
     return text
 
 
+# Characters outside ASCII that re.IGNORECASE matches to an ASCII letter, other than by lower():
+# the dotted capital I (lower() makes it two characters), the dotless i, the long s. (The Kelvin
+# sign lowers to k by itself.) tests/test_redact.py checks this list against the re module.
+_ASCII_LOOKALIKES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+
+
+class _Names(NamedTuple):
+    pattern: re.Pattern[str]
+    # Each phrase's first word, lowercased, when all are ASCII; None: no pre-check possible.
+    first_words: tuple[str, ...] | None
+
+    def may_occur(self, text: str) -> bool:
+        """False only when no phrase can match: the pattern matches a phrase's first word in any
+        case, so the lowered text holds that word lowered (lookalikes folded first)."""
+        if self.first_words is None:
+            return True
+        folded = text.lower() if text.isascii() else text.translate(_ASCII_LOOKALIKES).lower()
+        for word in self.first_words:  # noqa: SIM110 (one or two words: cheaper than any() over a generator)
+            if word in folded:
+                return True
+        return False
+
+
 @lru_cache(maxsize=4096)
-def _names_pattern(names: tuple[str | None, ...]) -> re.Pattern[str] | None:
+def _names_pattern(names: tuple[str | None, ...]) -> _Names | None:
     """Whole names first (longest first), then their words; whole words only, any case."""
     phrases: set[str] = set()
     for raw in names:
@@ -108,7 +153,9 @@ def _names_pattern(names: tuple[str | None, ...]) -> re.Pattern[str] | None:
         return None
     # Spaces inside a name match any run of whitespace ("Siti  Aminah", "Siti\nAminah").
     alternatives = (r"\s+".join(map(re.escape, p.split())) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+    pattern = re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+    first = tuple({p.split()[0].lower() for p in phrases})
+    return _Names(pattern, first if all(w.isascii() for w in first) else None)
 
 
 def pseudonym(contact_id: int | None, secret: str | bytes) -> str:
