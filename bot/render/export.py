@@ -9,8 +9,8 @@ Formats (every time is the site's local time, ISO 8601 with its offset: 2026-11-
 - ``jsonl``: one JSON object per line: ``{"type": "case", ...}`` for every case first, then
   ``{"type": "message", ...}`` for every message; booleans, numbers, lists and nulls as such.
 - ``xlsx``: sheets ``cases`` (`CASE_COLUMNS`) and ``messages`` (`MESSAGE_COLUMNS`), written by
-  openpyxl in write-only mode (rows go straight to disk); text always stored as text, never as a
-  formula; characters a worksheet cannot hold (control characters) dropped.
+  XlsxWriter in constant-memory mode (rows go straight to disk); text always stored as text, never
+  as a formula; characters a worksheet cannot hold (control characters) dropped.
 
 Redacted unless `include_contacts`: residents appear as `Warga-XXXXXXXX` pseudonyms, NIK, phone
 and other long numbers are masked and the resident's own name removed from every text (see
@@ -35,16 +35,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import IO, Any, BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.utils import get_column_letter
-
 from bot.render.redact import pseudonym, redact
 from storage import audit, sitetime
 from storage.db import Database
 from storage.models import User
-from storage.transcripts import CaseRow, Filters, MessageRow, cases, messages, snapshot
+from storage.transcripts import CaseRow, Filters, MessageRow, Session, cases, messages, snapshot
 
 FORMATS = ("csv", "jsonl", "xlsx")
 MIMETYPES = {
@@ -76,6 +71,7 @@ CHUNK = 64 * 1024  # bytes handed to the caller at a time
 BOM = "\ufeff".encode()
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XLSX_CELL = 32_767  # UTF-16 units in one cell
 _XLSX_WIDTHS = {"text": 80, "referrals": 30, "party": 24, "to": 24, "resident": 24, "holder": 20}
 
 
@@ -123,6 +119,8 @@ def authorize(user: User | None, filters: Filters, include_contacts: bool) -> Fi
 
 
 # --------------------------------------------------------------------------- rows
+# The loops below run once per message (a million in a year's export): they avoid a Python call
+# per value where one per row will do.
 
 
 def _local(moment: datetime | None, tz: str) -> str | None:
@@ -142,9 +140,6 @@ class _Present:
         if self.include_contacts and phone:
             return f"{names[0]} ({phone})" if names else phone
         return self.pseudonym(contact_id)
-
-    def text(self, body: str, names: tuple[str, ...]) -> str:
-        return body if self.include_contacts else redact(body, names)
 
     def case(self, c: CaseRow) -> tuple[Any, ...]:
         return (
@@ -169,12 +164,12 @@ class _Present:
         to = "hotline" if m.direction == "in" else resident if m.to_resident else member
         return (
             m.case_code,
-            _local(m.created_at, m.timezone),
+            sitetime.local(m.created_at, m.timezone).isoformat(timespec="seconds"),  # never NULL
             m.direction,
             party,
             to,
             m.channel,
-            self.text(m.body, m.names),
+            m.body if self.include_contacts else redact(m.body, m.names),
             m.num_media,
         )
 
@@ -207,15 +202,16 @@ def _paired(
 
 
 def _csv_value(value: Any) -> Any:
+    if type(value) is str:  # most values: one test, then the string checks
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, tuple):
-        value = "; ".join(value)
-    if isinstance(value, str):
-        value = value.replace("\x00", "")
-        return "'" + value if value.startswith(_FORMULA_START) else value
+        return _csv_value("; ".join(value))
     return value
 
 
@@ -223,100 +219,143 @@ def _json_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+class _Buffer(io.StringIO):
+    def take(self) -> bytes:
+        data = self.getvalue().encode("utf-8", "replace")
+        self.seek(0)
+        self.truncate()
+        return data
+
+
+def _csv_chunks(session: Session, filters: Filters, present: _Present, counts: Counts) -> Iterator[bytes]:
+    """One row per message with its case's columns, which are the same on each of the case's rows:
+    they are written once per case (`tail`) and appended to each message's own columns."""
+    buffer = _Buffer()
+    writer = csv.writer(buffer)
+    yield BOM
+    writer.writerow(CSV_COLUMNS)
+    contacts = present.include_contacts
+    pairs = _paired(cases(session, filters, contacts=contacts), messages(session, filters, contacts=contacts))
+    blank = ("",) * (len(MESSAGE_COLUMNS) - 1)
+    last: CaseRow | None = None
+    tail = empty = _csv_tail(None, present)
+    csv_message, write = present.message, writer.writerow
+    for case, message in pairs:
+        if case is not last:  # a new case, or None: a message without its case
+            last = case
+            counts.cases += case is not None
+            tail = _csv_tail(case, present) if case else empty
+        if message is None:
+            assert case is not None
+            write((_csv_value(case.code), *blank))
+        else:
+            counts.messages += 1
+            # _csv_value only where it changes something: most values are plain, harmless text.
+            write([v if v.__class__ is str and not v.startswith(_FORMULA_START) and "\x00" not in v
+                   else _csv_value(v) for v in csv_message(message)])  # fmt: skip
+        # The writer ended the row with its "\r\n": the case's columns go in its place.
+        buffer.seek(buffer.tell() - 2)
+        buffer.write(tail)
+        if buffer.tell() >= CHUNK:
+            yield buffer.take()
+    yield buffer.take()
+
+
+def _csv_tail(case: CaseRow | None, present: _Present) -> str:
+    """The case's columns as CSV, from the comma that joins them to a message's to the line end."""
+    line = io.StringIO()
+    values = present.case(case)[1:] if case else ("",) * (len(CASE_COLUMNS) - 1)
+    csv.writer(line).writerow(("", *map(_csv_value, values)))
+    return line.getvalue()
+
+
+def _jsonl_chunks(session: Session, filters: Filters, present: _Present, counts: Counts) -> Iterator[bytes]:
+    buffer = _Buffer()
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    contacts = present.include_contacts
+    for case in cases(session, filters, contacts=contacts):
+        counts.cases += 1
+        values = ("case", *map(_json_value, present.case(case)))
+        buffer.write(encode(dict(zip(CASE_KEYS, values, strict=True))))
+        buffer.write("\n")
+        if buffer.tell() >= CHUNK:
+            yield buffer.take()
+    json_message, write = present.message, buffer.write
+    for message in messages(session, filters, contacts=contacts):
+        counts.messages += 1
+        write(encode(dict(zip(MESSAGE_KEYS, ("message", *json_message(message)), strict=True))))
+        write("\n")
+        if buffer.tell() >= CHUNK:
+            yield buffer.take()
+    yield buffer.take()
+
+
 def _text_chunks(
     db: Database, filters: Filters, fmt: str, present: _Present, counts: Counts
 ) -> Iterator[bytes]:
     """CSV or JSON Lines, `CHUNK` bytes at a time, read from one snapshot."""
-    buffer = io.StringIO()
-
-    def flush() -> bytes:
-        data = buffer.getvalue().encode("utf-8", "replace")
-        buffer.seek(0)
-        buffer.truncate()
-        return data
-
-    contacts = present.include_contacts
+    chunks = _csv_chunks if fmt == "csv" else _jsonl_chunks
     with snapshot(db) as session:
-        if fmt == "csv":
-            yield BOM
-            writer = csv.writer(buffer)
-            writer.writerow(CSV_COLUMNS)
-            blank = ("",) * (len(MESSAGE_COLUMNS) - 1)
-            last: CaseRow | None = None
-            none = case_values = [""] * (len(CASE_COLUMNS) - 1)
-            pairs = _paired(
-                cases(session, filters, contacts=contacts), messages(session, filters, contacts=contacts)
-            )
-            for case, message in pairs:
-                if case is not last:  # a new case, or None: a message without its case
-                    last = case
-                    counts.cases += case is not None
-                    case_values = [_csv_value(v) for v in present.case(case)[1:]] if case else none
-                if message is None:
-                    assert case is not None
-                    writer.writerow((case.code, *blank, *case_values))
-                else:
-                    counts.messages += 1
-                    writer.writerow([*map(_csv_value, present.message(message)), *case_values])
-                if buffer.tell() >= CHUNK:
-                    yield flush()
-        else:
-            encode = json.JSONEncoder(ensure_ascii=False).encode
-            for case in cases(session, filters, contacts=contacts):
-                counts.cases += 1
-                values = ("case", *map(_json_value, present.case(case)))
-                buffer.write(encode(dict(zip(CASE_KEYS, values, strict=True))))
-                buffer.write("\n")
-                if buffer.tell() >= CHUNK:
-                    yield flush()
-            for message in messages(session, filters, contacts=contacts):
-                counts.messages += 1
-                values = ("message", *present.message(message))
-                buffer.write(encode(dict(zip(MESSAGE_KEYS, values, strict=True))))
-                buffer.write("\n")
-                if buffer.tell() >= CHUNK:
-                    yield flush()
-    if buffer.tell():
-        yield flush()
+        for chunk in chunks(session, filters, present, counts):
+            if chunk:
+                yield chunk
 
 
-def _xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
-    row: list[Any] = []
-    for value in values:
-        if isinstance(value, tuple):
-            value = "; ".join(value)
-        if isinstance(value, str):
-            value = _ILLEGAL_XML.sub("", value)[:32767]
-            if value.startswith("=") or value in ERROR_CODES:  # text, never a formula or an error
-                cell = WriteOnlyCell(sheet, value)
-                cell.data_type = "s"
-                value = cell
-        row.append(value)
-    return row
+def _xlsx_value(value: Any) -> Any:
+    """Text as a worksheet can hold it: control characters dropped (no valid XML holds them), at
+    most the 32,767 UTF-16 units a cell holds (XlsxWriter would cut it too, but then stop the row)."""
+    if type(value) is str:
+        if not value.isprintable():  # cheap, and true of any text without control characters
+            value = _ILLEGAL_XML.sub("", value)
+        if len(value) > _XLSX_CELL // 2 and len(value.encode("utf-16-le")) > 2 * _XLSX_CELL:
+            value = value.encode("utf-16-le")[: 2 * _XLSX_CELL].decode("utf-16-le", "ignore")
+        return value
+    return "; ".join(value) if isinstance(value, tuple) else value
 
 
-def _sheet(workbook: Workbook, title: str, columns: tuple[str, ...]) -> Any:
-    sheet = workbook.create_sheet(title)
-    for i, name in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(i)].width = _XLSX_WIDTHS.get(name, 14)
-    sheet.freeze_panes = "A2"
-    sheet.append(columns)
-    return sheet
+def _sheet(workbook: Any, title: str, columns: tuple[str, ...]) -> Callable[[Iterable[Any]], None]:
+    """A worksheet's header written; the function that appends a row to it."""
+    sheet = workbook.add_worksheet(title)
+    for i, name in enumerate(columns):
+        sheet.set_column(i, i, _XLSX_WIDTHS.get(name, 14))
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, columns)
+    row = 0
+
+    def append(values: Iterable[Any]) -> None:
+        nonlocal row
+        row += 1
+        if sheet.write_row(row, 0, list(map(_xlsx_value, values))) == -1:
+            raise ValueError(f"more rows than one worksheet holds ({row:,}): export CSV or JSON Lines")
+
+    return append
 
 
 def _write_xlsx(db: Database, filters: Filters, present: _Present, counts: Counts, out: IO[bytes]) -> None:
-    workbook = Workbook(write_only=True)
+    """XlsxWriter in constant-memory mode: each row goes to a temporary file once the next begins.
+    Strings are never taken for formulas, URLs or numbers: text stays text ('=...' included)."""
+    import xlsxwriter  # here: only an XLSX export needs it
+
+    options = {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    }
+    workbook = xlsxwriter.Workbook(out, options)
     contacts = present.include_contacts
-    with snapshot(db) as session:
-        sheet = _sheet(workbook, "cases", CASE_COLUMNS)
-        for case in cases(session, filters, contacts=contacts):
-            counts.cases += 1
-            sheet.append(_xlsx_row(sheet, present.case(case)))
-        sheet = _sheet(workbook, "messages", MESSAGE_COLUMNS)
-        for message in messages(session, filters, contacts=contacts):
-            counts.messages += 1
-            sheet.append(_xlsx_row(sheet, present.message(message)))
-    workbook.save(out)
+    try:
+        with snapshot(db) as session:
+            append = _sheet(workbook, "cases", CASE_COLUMNS)
+            for case in cases(session, filters, contacts=contacts):
+                counts.cases += 1
+                append(present.case(case))
+            append, xlsx_message = _sheet(workbook, "messages", MESSAGE_COLUMNS), present.message
+            for message in messages(session, filters, contacts=contacts):
+                counts.messages += 1
+                append(xlsx_message(message))
+    finally:
+        workbook.close()
 
 
 # --------------------------------------------------------------------------- audit
