@@ -4,12 +4,14 @@ between; the menu that chooses one is built from them in flows/__init__.py."""
 
 from __future__ import annotations
 
+from flows import sms
 from flows.model import (
     CONTACT,
     EMERGENCY,
     FIRST,
     NAME,
     SUMMARY,
+    AskWith,
     Choice,
     Codeword,
     Option,
@@ -53,6 +55,33 @@ SAFER_NUMBER = Step("safer_number", "ask.safer_number", Phone(), skip=True, ask_
 CODEWORD = Step("codeword", "ask.codeword", Codeword(), skip=True, ask_if=only_if(CONTACT, "call", "message"))
 
 
+# On SMS the safe time comes with the contact method ("2 malam").
+CONTACT_TIME = Step(
+    "contact_time",
+    "ask.contact_time",
+    Choice(
+        (
+            Option("morning", "opt.time.morning", ("pagi",)),
+            Option("midday", "opt.time.midday", ("siang",)),
+            Option("evening", "opt.time.evening", ("sore", "malam")),
+            Option("any", "opt.time.any", ("kapan saja", "bebas", "terserah")),
+        ),
+        free=True,
+    ),
+    skip=True,
+    sms_with=AskWith("contact", "ask.contact_time.with.sms"),  # "2 malam"
+)
+# On SMS the name comes with "send" ("1 Rina"): a name alone is never read as a choice.
+NAME_STEP = Step(
+    "name",
+    "ask.name",
+    Text(limit=100),
+    skip=True,
+    role=NAME,
+    sms_with=AskWith("confirm", "ask.name.with.sms", whole=False),
+)
+
+
 def closing(*safety: Step) -> tuple[Step, ...]:
     """The closing steps every report shares, with `safety` steps before the name."""
     return (
@@ -74,22 +103,9 @@ def closing(*safety: Step) -> tuple[Step, ...]:
             ),
             role=CONTACT,
         ),
-        Step(
-            "contact_time",
-            "ask.contact_time",
-            Choice(
-                (
-                    Option("morning", "opt.time.morning", ("pagi",)),
-                    Option("midday", "opt.time.midday", ("siang",)),
-                    Option("evening", "opt.time.evening", ("sore", "malam")),
-                    Option("any", "opt.time.any", ("kapan saja", "bebas", "terserah")),
-                ),
-                free=True,
-            ),
-            skip=True,
-        ),
+        CONTACT_TIME,
         *safety,
-        Step("name", "ask.name", Text(limit=100), skip=True, role=NAME),
+        NAME_STEP,
         Step(
             "confirm",
             "ask.confirm",
@@ -167,4 +183,5 @@ SYSTEM_KEYS = (
     "hint.nik_date",
     "hint.bpjs_card",
     "hint.misses",
+    *sorted(sms.key(k) for k in sms.SHORT),  # the SMS wording, said instead on SMS
 )

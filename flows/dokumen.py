@@ -2,7 +2,7 @@
 
 from flows.bansos import FOR_WHOM
 from flows.common import TAIL
-from flows.model import Choice, Flow, Option, Step, Text
+from flows.model import AskWith, Choice, Flow, Option, Step, Text
 
 FLOW = Flow(
     name="dokumen",
@@ -25,7 +25,7 @@ FLOW = Flow(
             ),
         ),
         Step("for_whom", "ask.d.for", FOR_WHOM),
-        Step("story", "ask.d.story", Text(), skip=True),
+        Step("story", "ask.d.story", Text(), skip=True, sms_with=AskWith("for_whom", "ask.d.story.with.sms")),
         *TAIL,
     ),
 )

@@ -1,7 +1,7 @@
 """Kekerasan: violence against a woman, a child, an elderly or disabled person."""
 
 from flows.common import SAFE_TAIL
-from flows.model import Age, Choice, Flow, Option, Rule, Step, Text, YesNo, when
+from flows.model import Age, AskWith, Choice, Flow, Option, Rule, Step, Text, YesNo, when
 
 FOR_WHOM = Choice(
     (
@@ -69,6 +69,7 @@ FLOW = Flow(
             Age(),
             skip=True,
             rules=(Rule(under=18, urgent=True, flag="child_victim", say="note.child"),),
+            sms_with=AskWith("who", "ask.k.age.with.sms"),  # "1 34", "anak 5 thn"
         ),
         Step(
             "kind",
@@ -85,6 +86,8 @@ FLOW = Flow(
             ),
             rules=(when("sexual", flag="tpks", advice="submitted.tpks"),),
         ),
+        # Told right after what happened, so words in it (sexual violence) count at "when".
+        Step("story", "ask.k.story", Text(), skip=True, sms_with=AskWith("kind", "ask.k.story.with.sms")),
         Step(
             "perpetrator",
             "ask.k.perpetrator",
@@ -112,12 +115,12 @@ FLOW = Flow(
                 free=True,
             ),
             skip=True,
+            sms_with=AskWith("perpetrator", "ask.k.when.with.sms"),  # "suami, kemarin"
             # Sexual violence in the last 72 hours: medical care (visum, PEP) cannot wait.
             rules=(
                 when("today", "days", needs_flag="tpks", urgent=True, flag="tpks_72h", say="tpks.medical"),
             ),
         ),
-        Step("story", "ask.k.story", Text(), skip=True),
         *SAFE_TAIL,
     ),
 )

@@ -170,6 +170,19 @@ Answer = Choice | YesNo | Text | Age | Digits | Nik | Phone | Codeword | Place |
 
 
 @dataclass(frozen=True)
+class AskWith:
+    """On SMS, an optional step asked in the same message as the required step next to it (each
+    SMS costs the resident money). `prompt` asks both; the required step reads the leading
+    number(s) of the answer and this step what follows them ("1 34": who, then the age). An
+    answer without a leading number is read whole by the required step and, when `whole`, by
+    this one too ("suami, kemarin"); nothing left for this step is a LEWATI."""
+
+    step: str  # the required step, just before or just after this one
+    prompt: str  # message key of the question asking both
+    whole: bool = True
+
+
+@dataclass(frozen=True)
 class Rule:
     """What an answer means beyond being stored. It applies when the answer is one of `when`
     (any of them, for several choices) or a number below `under`."""
@@ -218,6 +231,7 @@ class Step:
     role: str | None = None  # one of ROLES, for the engine
     # Asked only when an earlier answer (by its key in the report) is one of these values.
     ask_if: tuple[str, frozenset[str]] | None = None
+    sms_with: AskWith | None = None  # on SMS, asked together with a required step (see AskWith)
 
     def __post_init__(self) -> None:
         if self.role is not None and self.role not in ROLES:
@@ -266,6 +280,20 @@ class Flow:
             or {o.value for o in contact.answer.options} != set(CONTACT_METHODS)
         ):
             raise ValueError(f"flow {self.name}: the CONTACT step's options must be {CONTACT_METHODS}")
+        for step in self.steps:
+            if step.sms_with is not None:
+                self._check_pair(step, step.sms_with)
+
+    def _check_pair(self, step: Step, pair: AskWith) -> None:
+        other = self._index.get(pair.step)
+        if other is None or (
+            pair.step != self.following(step.name) and step.name != self.following(pair.step)
+        ):
+            raise ValueError(f"flow {self.name}: {step.name} is asked with a step not next to it")
+        if not step.skip or other.skip or not isinstance(other.answer, Choice):
+            raise ValueError(f"flow {self.name}: {step.name} (optional) pairs with a required choice")
+        if other.sms_with is not None or step.ask_if is not None:
+            raise ValueError(f"flow {self.name}: {step.name} pairs with a step already paired or asked if")
 
     def with_role(self, role: str) -> Step | None:
         return next((s for s in self.steps if s.role == role), None)
@@ -296,10 +324,24 @@ class Flow:
         skip = [step.skip_to] if step.skip_to else []
         return [*gotos, *ends, *skip, self.following(name)]
 
+    def pair(self, name: str) -> tuple[Step, Step] | None:
+        """(first, second) in flow order when the step at `name` asks two questions on SMS: it is
+        the first of a pair (the optional one before its required step, or the required one
+        before its optional one)."""
+        step = self._index[name]
+        if step.sms_with is not None and self.following(name) == step.sms_with.step:
+            return step, self._index[step.sms_with.step]
+        later = self._index.get(self.following(name))
+        if later is not None and later.sms_with is not None and later.sms_with.step == name:
+            return step, later
+        return None
+
     def message_keys(self) -> set[str]:
         keys = {self.title}
         for s in self.steps:
             keys.add(s.prompt)
+            if s.sms_with is not None:
+                keys.add(s.sms_with.prompt)
             keys.update(r.say for r in s.rules if r.say)
             keys.update(r.advice for r in s.rules if r.advice)
             if isinstance(s.answer, Choice):

@@ -4,7 +4,7 @@ The legal minimum age is 19 for both (UU 16/2019). In Lombok the practice is cal
 "merarik kodek" (merarik: elopement-marriage; kodek: small)."""
 
 from flows.common import SAFE_TAIL
-from flows.model import Age, Choice, Flow, Option, Rule, Step, Text, when
+from flows.model import Age, AskWith, Choice, Flow, Option, Rule, Step, Text, when
 
 FLOW = Flow(
     name="perkawinan_anak",
@@ -74,6 +74,7 @@ FLOW = Flow(
                 Rule(under=19, flag="forced_marriage", say="note.marriage_age"),
                 Rule(under=19, flag="tpks"),
             ),
+            sms_with=AskWith("when", "ask.c.age.with.sms"),  # "minggu ini, 15 thn"
         ),
         Step(
             "forced",
@@ -102,7 +103,7 @@ FLOW = Flow(
                 )
             ),
         ),
-        Step("story", "ask.c.story", Text(), skip=True),
+        Step("story", "ask.c.story", Text(), skip=True, sms_with=AskWith("relation", "ask.c.story.with.sms")),
         *SAFE_TAIL,
     ),
 )

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-__all__ = ["Place", "match_places", "normalize"]
+__all__ = ["EXACT", "Place", "match_places", "normalize"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Place:
     aliases: tuple[str, ...] = ()
 
 
+EXACT = 100.0  # the score of a text that is a place's name or alias as written (less filler words)
 THRESHOLD = 80.0  # below this a typo is more likely another word than a place name
 MARGIN = 10.0  # candidates this far behind the best are noise, not alternatives
 # A kecamatan named in the text ("lompoi bacukiki") pulls its places this share of the
@@ -197,7 +198,7 @@ def match_places(text: str, places: Sequence[Place], limit: int = 3) -> list[tup
     for index, forms in enumerate(prepared.forms):
         if any(joined == form for _, joined in variants for form, _ in forms):
             exact.add(index)
-            scored.append((100.0, index))
+            scored.append((EXACT, index))
             continue
         score = max(
             (_score(v, joined, form, words) for v, joined in variants for form, words in forms),
@@ -207,7 +208,7 @@ def match_places(text: str, places: Sequence[Place], limit: int = 3) -> list[tup
             continue
         if prepared.kecamatan[index] in kec_named:
             score += (100.0 - score) * KECAMATAN_PULL
-        scored.append((min(round(score, 1), 99.9), index))  # 100 means exact, nothing less
+        scored.append((min(round(score, 1), EXACT - 0.1), index))  # 100 means exact, nothing less
 
     if exact:  # the text is a name or alias as written: offer nothing else
         scored = [s for s in scored if s[1] in exact]

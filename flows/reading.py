@@ -627,6 +627,34 @@ def check_nik(text: str) -> tuple[str | None, str | None]:
     return nik, None
 
 
+_LEAD_NUMBER = r"\d{1,2}(?!\d)(?!\s*(?:th|thn|tahun|bln|bulan|hr|hari|mgg|minggu|x|kali|jam|orang)\b)"
+_LEAD_PREFIX = r"^\s*[(\[]?(?:(?:no|nomor|pilih|pilihan|angka|opsi)\.?\s*)?"
+_LEAD_ONE = re.compile(_LEAD_PREFIX + _LEAD_NUMBER + r"[)\].]?", re.I)
+_LEAD_SOME = re.compile(
+    _LEAD_PREFIX + _LEAD_NUMBER + r"(?:(?:\s*[,&+/;]\s*|\s+dan\s+|\s+)" + _LEAD_NUMBER + r")*[)\].]?", re.I
+)
+
+
+def split_lead(text: str, several: bool = False) -> tuple[str, str] | None:
+    """(the option number(s) an answer starts with, the rest) or None: "1 34" is (1, 34),
+    "1,3 dia memukul" (1,3 / dia memukul) when `several`; "34 thn", a count, leads nothing."""
+    text = clean(text)
+    found = (_LEAD_SOME if several else _LEAD_ONE).match(text)
+    if found is None:
+        return None
+    rest = text[found.end() :]
+    if rest and rest[0].isalnum() and found.group(0)[-1] not in ").]":  # "1abc" is no number
+        return None
+    return found.group(0).strip(), rest.strip(" \t\n,.;:-")
+
+
+def says_more(text: str, phrases: Iterable[str]) -> bool:
+    """Whether text has a word beyond these phrases' words, fillers and numbers: "anak" only
+    picks an option, "anak sy dipukul" also tells something."""
+    known = {w for p in phrases for w in _words(p)} | FILLERS | JOINERS
+    return any(t not in known and _number(t) is None for t in norm(text).split())
+
+
 def gsm7(text: str) -> bool:
     """True if text can go as GSM-7 SMS; one other character makes every part UCS-2 (70 chars)."""
     return all(c in GSM_BASIC or c in GSM_EXTENSION for c in text)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from transitions import Machine
 from transitions.core import MachineError
 
-from flows import CATEGORIES, START, reading
+from flows import CATEGORIES, START, reading, sms
 from flows.model import (
     CONTACT,
     CONTACT_CALL,
@@ -43,8 +43,8 @@ from flows.model import (
     Step,
     Text,
 )
+from flows.places import EXACT, match_places
 from flows.places import Place as Area
-from flows.places import match_places
 
 # transitions logs every state change at INFO: noise on the per-message path.
 logging.getLogger("transitions").setLevel(logging.WARNING)
@@ -95,6 +95,9 @@ class Context:
     now: datetime
     places: Sequence[Area] = ()
     pause: timedelta = PAUSE  # HOTLINE_RESUME_MINUTES
+    # What the replies go by: on SMS (each segment paid, a small screen) the shorter texts and
+    # two questions in one message where a flow pairs them (flows.model.AskWith).
+    channel: str = "whatsapp"
 
 
 # Effects: what happened, for the caller to persist.
@@ -143,6 +146,11 @@ Effect = Consented | Submit | ShowStatus | Erase | Stop | Forget | UrgentNow
 class Outcome:
     replies: list[Say] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    channel: str = "whatsapp"  # the inbound's: how questions are asked (see Context.channel)
+
+    @property
+    def short(self) -> bool:
+        return self.channel == sms.CHANNEL
 
 
 class _Model:
@@ -175,7 +183,7 @@ def build_machine(flow: Flow) -> Machine:
         machine.add_transition("answer", step.name, flow.following(step.name))
         if step.skip:
             machine.add_transition("skip", step.name, step.skip_to or flow.following(step.name))
-        if step.ask_if is not None:  # not wanted given the answers so far: on to the next
+        if step.ask_if is not None or isinstance(step.answer, PlacePick):  # not wanted: on to the next
             machine.add_transition("pass", step.name, flow.following(step.name))
         if isinstance(step.answer, PlacePick):
             machine.add_transition("retry", step.name, flow.steps[i - 1].name)
@@ -236,7 +244,13 @@ class Engine:
         return None
 
     def step(self, conv: Conv, msg: Inbound, ctx: Context) -> Outcome:
-        out = Outcome()
+        out = Outcome(channel=ctx.channel)
+        self._step(conv, msg, ctx, out)
+        if out.short:
+            out.replies = [_shorter(say) for say in out.replies]
+        return out
+
+    def _step(self, conv: Conv, msg: Inbound, ctx: Context, out: Outcome) -> None:
         word = reading.global_word(msg.text) if msg.text else None
         data = conv.data
         paused = conv.updated_at is not None and ctx.now - conv.updated_at > ctx.pause
@@ -260,7 +274,6 @@ class Engine:
             self._skip(conv, ctx, out)
         else:
             self._answer(conv, msg, ctx, out)
-        return out
 
     # -- starting, prompting, finishing -------------------------------------------------------
 
@@ -277,17 +290,29 @@ class Engine:
     def _prompt(self, conv: Conv, out: Outcome) -> None:
         flow = self.flows[conv.flow]
         step = flow.step(conv.state)
-        while not step.wanted(conv.data.get("answers", {})):  # e.g. a number to call, not wanted
+        while not _wanted(step, conv.data):  # e.g. a number to call, a place typed exactly
             step = flow.step(self.fire(conv, "pass"))
-        if step.role == SUMMARY:
+        pair = self._pair(conv, out)
+        asked = step if pair is None else _required(pair)
+        if step.role == SUMMARY or asked.role == SUMMARY:
             out.replies.append(self._summary(conv, flow))
-        if isinstance(step.answer, PlacePick):
+        prompt = step.prompt if pair is None else _optional(pair).sms_with.prompt  # type: ignore[union-attr]
+        if isinstance(asked.answer, PlacePick):
             names = tuple(c["name"] for c in conv.data.get("candidates", []))
-            out.replies.append(Say(step.prompt, options=names))
-        elif isinstance(step.answer, Choice):
-            out.replies.append(Say(step.prompt, options=tuple(Key(o.label) for o in step.answer.options)))
+            out.replies.append(Say(prompt, options=names))
+        elif isinstance(asked.answer, Choice):
+            out.replies.append(Say(prompt, options=tuple(Key(o.label) for o in asked.answer.options)))
         else:
-            out.replies.append(Say(step.prompt))
+            out.replies.append(Say(prompt))
+
+    def _pair(self, conv: Conv, out: Outcome) -> tuple[Step, Step] | None:
+        """The two steps asked in one message at the current state, on SMS (see AskWith)."""
+        if not out.short or conv.state in (IDLE, DONE):
+            return None
+        pair = self.flows[conv.flow].pair(conv.state)
+        if pair is None or not all(_wanted(s, conv.data) for s in pair):
+            return None
+        return pair
 
     def _summary(self, conv: Conv, flow: Flow) -> Say:
         data = conv.data
@@ -492,11 +517,13 @@ class Engine:
 
     def _answer(self, conv: Conv, msg: Inbound, ctx: Context, out: Outcome) -> None:
         flow = self.flows[conv.flow]
-        step = flow.step(conv.state)
         data = conv.data
+        pair = self._pair(conv, out)
+        lead = flow.step(conv.state) if pair is None else _required(pair)
         if msg.num_media:
             data["media"] = data.get("media", 0) + msg.num_media
-        result = self._read(step, msg, conv, ctx)
+        split = _split(lead, msg.text) if pair is not None else None
+        result = self._read(lead, msg if split is None else replace(msg, text=split[0]), conv, ctx)
         voice_or_photo = bool(msg.num_media) and not reading.clean(msg.text)
         if isinstance(result, Miss) and voice_or_photo:
             result = Miss("hint.media")  # the bot cannot listen: say how to answer instead
@@ -514,7 +541,31 @@ class Engine:
             self.fire(conv, "retry")
             self._prompt(conv, out)
             return
-        value = result.value
+        taken = [(lead, result.value, voice_or_photo)]
+        if pair is not None:  # the optional one reads what the required one left
+            optional = _optional(pair)
+            rest = _rest(optional, lead, msg.text, split)
+            photo = rest is None and bool(msg.num_media) and isinstance(optional.answer, Text)
+            rest = "" if photo else rest  # a photo with only the number is the story
+            taken = [(s, result.value, False) if s is lead else (s, rest, photo) for s in pair]
+        for step, value, media_note in taken:
+            if conv.state != step.name:  # the first answer led elsewhere ("none": no safe time)
+                break
+            if self._take(conv, step, value, media_note, ctx, out):
+                return
+        self._after_move(conv, ctx, out)
+
+    def _take(
+        self, conv: Conv, step: Step, value: Any, voice_or_photo: bool, ctx: Context, out: Outcome
+    ) -> bool:
+        """Store one step's answer and do what it means; True when the turn is over (the same
+        question asked again, the report finished)."""
+        data = conv.data
+        flow = self.flows[conv.flow]
+        if value is None and step.skip and step.sms_with is not None:  # nothing said for it
+            data["answers"][answer_key(step)] = None
+            self.fire(conv, "skip")
+            return False
         if voice_or_photo and isinstance(step.answer, Text):
             out.replies.append(Say("note.media_kept"))
         if isinstance(step.answer, Text) and isinstance(value, str):
@@ -522,7 +573,7 @@ class Engine:
         flags = data.setdefault("flags", [])
         if self._recheck(step, value, data, out):
             self._prompt(conv, out)
-            return
+            return True
         data["answers"][answer_key(step)] = value
         end = None
         for rule in step.rules:
@@ -539,13 +590,13 @@ class Engine:
         self.fire(conv, "answer", value=value)
         if end:
             self._end(end, conv, out)
-            return
+            return True
         if data.get("call_me") and data.get("consent"):  # TELEPON before consent: now we may
             self._submit(conv, out, kind="call")
-            return
+            return True
         if conv.flow == self.start.name and conv.state == DONE:  # the menu chose a category
             conv.flow, conv.state = value, self.flows[value].first
-        self._after_move(conv, ctx, out)
+        return False
 
     def _after_move(self, conv: Conv, ctx: Context, out: Outcome) -> None:
         at_menu = conv.flow == self.start.name and conv.state == self.menu
@@ -568,6 +619,11 @@ class Engine:
         found = match_places(text, ctx.places)
         if not found:
             return Miss("hint.place_unknown")
+        if len(found) == 1 and found[0][1] >= EXACT:  # its name or an alias: nothing to confirm
+            place = found[0][0]
+            conv.data["area_id"], conv.data["area_name"] = place.id, place.name
+            conv.data.pop("candidates", None)
+            return Read(text)
         conv.data["candidates"] = [{"id": p.id, "name": p.name, "kecamatan": p.kecamatan} for p, _ in found]
         return Read(text)
 
@@ -581,6 +637,8 @@ class Engine:
             if yes is False:
                 return RETRY
             again = self._match_place(reading.clean(msg.text), conv, ctx)  # a new name typed
+            if isinstance(again, Read) and "candidates" not in conv.data:
+                return Read(conv.data["area_name"])  # typed exactly: taken
             return Miss("hint.pick") if isinstance(again, Read) else again
         chosen = candidates[pick]
         conv.data["area_id"], conv.data["area_name"] = chosen["id"], chosen["name"]
@@ -634,6 +692,52 @@ class _Retry(Read):
 
 
 RETRY = _Retry(None)  # "none of these places": back to asking where
+
+
+def _shorter(say: Say) -> Say:
+    """The SMS wording of a reply: its text, its options and the keys among its parameters."""
+    params = {k: Key(sms.key(v.key)) if isinstance(v, Key) else v for k, v in say.params.items()}
+    options = tuple(Key(sms.key(o.key)) if isinstance(o, Key) else o for o in say.options)
+    return Say(sms.key(say.key), params, options)
+
+
+def _wanted(step: Step, data: dict[str, Any]) -> bool:
+    """Whether a step is asked now: its `ask_if`, and a place to confirm only when there are
+    candidates (a place typed exactly was taken as it is)."""
+    if isinstance(step.answer, PlacePick) and not data.get("candidates"):
+        return False
+    return step.wanted(data.get("answers", {}))
+
+
+def _required(pair: tuple[Step, Step]) -> Step:
+    return pair[0] if pair[1].sms_with is not None else pair[1]
+
+
+def _optional(pair: tuple[Step, Step]) -> Step:
+    return pair[1] if pair[1].sms_with is not None else pair[0]
+
+
+def _split(lead: Step, text: str) -> tuple[str, str] | None:
+    several = isinstance(lead.answer, Choice) and lead.answer.multi
+    return reading.split_lead(text, several=several)
+
+
+def _rest(step: Step, lead: Step, text: str, split: tuple[str, str] | None) -> Any:
+    """The optional step's answer in a paired message, None when nothing is said for it."""
+    assert step.sms_with is not None and isinstance(lead.answer, Choice)
+    if split is None and not step.sms_with.whole:
+        return None
+    rest = text if split is None else split[1]
+    if not reading.clean(rest) or reading.global_word(rest) == "LEWATI":
+        return None
+    words = [w for o in lead.answer.options for w in (o.value.replace("_", " "), *o.words)]
+    if split is None and isinstance(step.answer, Text) and not reading.says_more(rest, words):
+        return None  # "anak": the option, not a story
+    answer = step.answer
+    if split is None and isinstance(answer, Choice) and answer.free:
+        answer = replace(answer, free=False)  # the whole answer is not this question's free text
+    result = answer.read(rest)
+    return result.value if isinstance(result, Read) else None
 
 
 def _add_flag(data: dict[str, Any], flag: str) -> None:

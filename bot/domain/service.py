@@ -113,7 +113,7 @@ def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming
     # A deep copy: the row must see a new value, or SQLAlchemy finds nothing changed in JSON.
     conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
     inbound = Inbound(msg.body, len(msg.media), tuple(kind for _, kind in msg.media))
-    outcome = ENGINE.step(conv, inbound, Context(now, places, _pause(hotline)))
+    outcome = ENGINE.step(conv, inbound, Context(now, places, _pause(hotline), channel=msg.channel))
 
     says, case_id = _apply(session, site, contact, row, conv, outcome, now, inbound_id)
     # The inbound joins the run it belongs to now (the first message of a report opens it).
