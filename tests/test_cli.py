@@ -68,7 +68,7 @@ def test_sites_load_and_list(tmp_path: Path) -> None:
 
 def test_chat_goes_through_the_same_path_and_runs_jobs_in_process(tmp_path: Path) -> None:
     script = "\n".join(
-        ["halo", "ya", "ya", "dokumen", "akta", "anak", "LEWATI", "lemoe", "1", "3", "LEWATI", "1", "STATUS"]
+        ["halo", "ya", "ya", "dokumen", "akta", "anak", "lemoe", "3", "LEWATI", "1", "STATUS"]
     )
     result = run(tmp_path, "chat", "--from", "081234567890", input=script + "\n")
     assert result.exit_code == 0, result.output
@@ -128,11 +128,8 @@ def test_role_play_in_the_terminal_resident_then_member(tmp_path: Path) -> None:
         "dokumen",
         "akta",
         "anak",
-        "LEWATI",
         "lompoe",
-        "1",
         "2",
-        "LEWATI",
         "LEWATI",
         "1",
     ]
@@ -184,7 +181,7 @@ def test_in_process_jobs_run_the_deadline_checks_too(tmp_path: Path) -> None:
         load_sites(s, read_sites(ROOT / "sites.toml"))
         roster.load_members(s, read_members(ROOT / "members.toml", roster.known_sites(s)))
     sender = "+6281234567891"
-    for body in ["halo", "ya", "ya", "6", "3", "1", "butuh kursi roda", "lompoe", "1", "3", "LEWATI", "1"]:
+    for body in ["halo", "ya", "ya", "6", "3", "1", "butuh kursi roda", "lompoe", "3", "LEWATI", "1"]:
         reply = service.handle(hotline, service.Incoming(f"SM{uuid.uuid4().hex}", sender, "+62", "sms", body))
     assert "Kode: PRE-" in reply.replies[0]
     deadline = time.time() + 5

@@ -22,11 +22,8 @@ REPORT = (
     "1",
     "tetangga sy 0812-3456-7890 butuh kursi roda",
     "{area}",
-    "1",
-    "2",
-    "LEWATI",
-    "Siti",
-    "1",
+    "2",  # on SMS: messages (no safe time said), then send with a name
+    "1 Siti",
 )
 
 

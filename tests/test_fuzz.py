@@ -172,8 +172,8 @@ def mostly(good: st.SearchStrategy, bad: st.SearchStrategy) -> st.SearchStrategy
 RESIDENTS = ("+6281234567890", "+6281234500001", "+6285712345678")
 MEMBERS = (A, B, KETUA, KOORD)
 JUNK_NUMBERS = ("", "+", "0", "abc", "+62", "+999999999999999999999", "whatsapp:", "+1 (555) 010-9999")
-REPORT = ("halo", "iya", "ok setuju", "1", "gak", "sy sendiri", "34", "1", "suami", "LEWATI", "sy dipukul")
-REPORT_TAIL = ("lompoe", "1", "2", "kapan saja", "LEWATI", "LEWATI", "1")
+REPORT = ("halo", "iya", "ok setuju", "1", "gak", "sy sendiri 34", "1 sy dipukul", "suami")  # SMS: paired
+REPORT_TAIL = ("lompoe", "2 kapan saja", "LEWATI", "1")
 
 
 def _report(client, number: str, *, to: str = PRE_NUMBER, area: str = "lompoe") -> str:
@@ -375,7 +375,7 @@ SCRIPTS = {
         "ya",
         "ya",
         "iya",
-        "watang bacukiki",
+        "watang bacukik",  # near, not exact: "ya" confirms it
         "ya",
         "3",
         "3",
@@ -407,10 +407,11 @@ def test_fuzz_at_any_step_of_a_report(client, script: str, at: int, text: str, r
 
 def test_a_summary_echoing_a_noncharacter_is_still_twiml(client) -> None:
     """U+FFFF in a name would be echoed in the summary, and TwiML with it is not XML."""
-    resident = Resident(client, RESIDENTS[0])
+    resident = Resident(client, RESIDENTS[0], whatsapp=True)  # on SMS the name is not read back
     for body in SCRIPTS["darurat"][:8]:
         resident.says(body)
-    form = {"MessageSid": new_sid(), "From": RESIDENTS[0], "To": PRE_NUMBER, "Body": "Ani \uffff"}
+    sender, to = f"whatsapp:{RESIDENTS[0]}", f"whatsapp:{PRE_NUMBER}"
+    form = {"MessageSid": new_sid(), "From": sender, "To": to, "Body": "Ani \uffff"}
     response = post_signed(client, form)
     assert response.status_code == 200
     assert any("Ringkasan" in reply for reply in _twiml(response))

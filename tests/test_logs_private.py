@@ -151,7 +151,6 @@ def bansos_report(client) -> str:  # type: ignore[no-untyped-def]
         NIK,
         STORY,
         "lompoe",
-        "1",
         "pesan",
         "kapan saja",
         NAME,
@@ -173,20 +172,14 @@ def violence_report(client) -> str:  # type: ignore[no-untyped-def]
         "ok setuju",
         "1",
         "gak",
-        "sy sendiri",
-        "34",
-        "1",
-        "suami",
-        "tadi malam",
-        VIOLENCE,
+        "sy sendiri 34",  # on SMS: questions in pairs
+        f"1 {VIOLENCE}",
+        "suami, tadi malam",
         "lompoe",
-        "1",
-        "1",
-        "kapan saja",  # any time: notices go at once, whatever the hour the test runs
+        "1 kapan saja",  # any time: notices go at once, whatever the hour the test runs
         "0813-9999-8888",
         CODEWORD,
-        CALLER_NAME,
-        "1",
+        f"1 {CALLER_NAME}",
     ):
         warga.says(body)
     code = re.search(r"Kode: (PRE-\w{5})", warga.last)

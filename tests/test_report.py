@@ -690,8 +690,8 @@ def test_purge_command(app, hotline, aged) -> None:
 
 # End to end --------------------------------------------------------------------------------
 
-REPORT = ("halo", "iya", "ok setuju", "1", "gak", "sy sendiri", "34", "1", "suami", "LEWATI", "sy dipukul")
-TAIL = ("lompoe", "1", "2", "malam", "LEWATI", "LEWATI", "1")  # ..., safe time, code word, name, send
+REPORT = ("halo", "iya", "ok setuju", "1", "gak", "sy sendiri 34", "1 sy dipukul", "suami")  # SMS: paired
+TAIL = ("lompoe", "2 malam", "LEWATI", "1")  # ..., contact and safe time, code word, send
 
 
 def test_a_real_report_counts_then_purges(app, client, hotline, redis, console, clock) -> None:
