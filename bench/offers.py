@@ -15,7 +15,8 @@ the Procfile's worker line started (a pool's workers, rq's scheduler) is measure
 
 --reference runs the same load again, on the same database, against the worker of REFERENCE (the
 release before lanes: one forking rq Worker on the one queue, a separate job per send), taken from
-git, beside the web app of this tree. `run(...)` returns the table rows for `python -m bench`.
+git, beside the web app of this tree (its RSS read after the two phases: it runs each job in a
+forked copy of itself). `run(...)` returns the table rows for `python -m bench`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -223,12 +225,13 @@ class Residents:
         self.local = threading.local()
         self.requests = requests
         self.sid = 0
+        self.run = uuid.uuid4().hex[:16]
         self.lock = threading.Lock()
 
     def post(self, number: str, body: str) -> None:
         with self.lock:
             self.sid += 1
-            sid = f"SM{self.sid:032x}"
+            sid = f"SM{self.run}{self.sid:016x}"  # unique across runs: a repeated SID is a duplicate
         form = {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": number,
                 "To": HOTLINE, "Body": body, "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received",
                 "ApiVersion": "2010-04-01"}  # fmt: skip
