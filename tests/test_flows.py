@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -37,15 +38,39 @@ def test_every_question_with_its_options_fits_one_sms(locale: str) -> None:
             assert sms_segments(text) == 1, (flow.name, step.name, text)
 
 
-def test_messages_attach_to_the_shared_machine_and_leave_it() -> None:
+def test_the_shared_machine_keeps_one_model_per_thread_and_no_conversation() -> None:
     conv, ctx = Conv(), Context(datetime.now(UTC))
     for text in ("halo", "ya", "ya", "1", "tidak"):
         ENGINE.step(conv, Inbound(text), ctx)
     assert (conv.flow, conv.state) == ("kekerasan", "who")
-    assert all(not m.models for m in engine.MACHINES.values())  # remove_model ran
+    before = {name: len(m.models) for name, m in engine.MACHINES.items()}
     reloaded = Conv(conv.flow, conv.state, conv.data)  # as if loaded from the database
     ENGINE.step(reloaded, Inbound("anak"), ctx)
-    assert reloaded.state == "age"  # add_model(initial=state) kept its place
+    assert reloaded.state == "age"  # set_state put the thread's model where the conversation was
+    assert {name: len(m.models) for name, m in engine.MACHINES.items()} == before  # nothing added
+
+
+def test_threads_step_their_own_conversations_at_once() -> None:
+    """gunicorn's threads share the Machines: each moves its own conversation, none another's."""
+    ctx, results = Context(datetime.now(UTC)), {}
+    start = threading.Barrier(4)
+
+    def walk(n: int) -> None:
+        conv = Conv()
+        start.wait()
+        for _ in range(20):
+            conv = Conv()
+            for text in ("halo", "ya", "ya", "1", "tidak", "anak"):
+                ENGINE.step(conv, Inbound(text), ctx)
+        results[n] = (conv.flow, conv.state)
+
+    threads = [threading.Thread(target=walk, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(results.values()) == {("kekerasan", "age")}
+    assert all(len(m.models) <= 1 + 4 + 1 for m in engine.MACHINES.values())  # a model per thread
 
 
 def test_graph_is_generated_from_the_definitions(tmp_path) -> None:

@@ -1,13 +1,15 @@
 """Runs any flow: reads one message against the conversation's state and returns what to say and
 what happened. No I/O: the caller loads the conversation, persists the outcome and sends.
 
-One `transitions` Machine per flow is built at import and shared by every conversation; each
-message attaches the conversation with `add_model(..., initial=state)` and detaches it after.
+One `transitions` Machine per flow is built at import and shared by every conversation. Each
+thread keeps one model per Machine (added once: `add_model` binds a method per trigger and state
+to it, the bulk of what a transition costs) and sets it to the conversation's state for a move.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -207,6 +209,8 @@ class Engine:
         self.categories = tuple(categories)
         self.flows = {f.name: f for f in (start, *self.categories)}
         self.machines: dict[str, Machine] = {name: build_machine(f) for name, f in self.flows.items()}
+        self._models = threading.local()
+        self._adding = threading.Lock()
         menu = start.with_role(MENU)
         fallbacks = [f.name for f in self.categories if f.catch_all]
         if menu is None or len(fallbacks) != 1:
@@ -228,14 +232,21 @@ class Engine:
     def fire(self, conv: Conv, trigger: str, **kwargs: Any) -> str:
         """Move the conversation through its flow's shared machine; returns the new state."""
         machine = self.machines[conv.flow]
-        model = _Model()
-        machine.add_model(model, initial=conv.state)  # without initial= the state silently resets
-        try:
-            model.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
-            conv.state = model.state
-        finally:
-            machine.remove_model(model)
+        model = self._model(machine)
+        machine.set_state(conv.state, model=model)
+        model.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
+        conv.state = model.state
         return conv.state
+
+    def _model(self, machine: Machine) -> _Model:
+        """This thread's model of `machine` (gunicorn threads step conversations at once)."""
+        models: dict[Machine, _Model] = self._models.__dict__.setdefault("by_machine", {})
+        model = models.get(machine)
+        if model is None:
+            with self._adding:  # add_model appends to the Machine's own list
+                model = models[machine] = _Model()
+                machine.add_model(model, initial=machine.initial)
+        return model
 
     def detect_intent(self, text: str) -> str | None:
         for flow in self.categories:
