@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 LOCK_WAIT_SECONDS = 10
 # The database is away (restarting, unreachable, a lock held too long): a message that meets one
 # of these can wait in the spool; any other error is a bug and must not be replayed forever.
+T = TypeVar("T")
 UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
@@ -48,9 +49,10 @@ def make_engine(url: str) -> Engine:
     # A lock wait longer than this fails (and the webhook spools the message) well inside the
     # 15 seconds Twilio waits for an answer; connecting gives up sooner still.
     options = f"-c lock_timeout={LOCK_WAIT_SECONDS * 1000}"
+    # No pool_pre_ping (a round trip before every transaction): a connection found dead drops
+    # every pooled connection as old as it, and the work in flight runs again (`reconnecting`).
     return create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
         pool_timeout=LOCK_WAIT_SECONDS,
@@ -75,6 +77,19 @@ def _serialise_sqlite_writes(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def reconnecting(work: Callable[[], T]) -> T:
+    """`work`, once more on a fresh connection if its pooled one turned out dead (the database
+    restarted since): what pool_pre_ping would have found, paid only when it happens. `work` must
+    be one unit of work that is safe to repeat: rolled back, or committed and deduplicated (an
+    inbound message by its MessageSid, a delivery status by its message)."""
+    try:
+        return work()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        return work()
 
 
 class Database:

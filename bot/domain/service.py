@@ -38,6 +38,7 @@ from bot.runtime import Hotline
 from flows import reading
 from flows.places import Place
 from storage import assignments, cases, casestate, queries
+from storage.db import reconnecting
 from storage.directory import Snapshot
 from storage.models import Case, Contact, Conversation, Member, Site
 
@@ -77,6 +78,11 @@ class Result:
 
 
 def handle(hotline: Hotline, msg: Incoming) -> Result:
+    """Safe to run twice: a second run of a message that committed finds its MessageSid."""
+    return reconnecting(lambda: _handle(hotline, msg))
+
+
+def _handle(hotline: Hotline, msg: Incoming) -> Result:
     now = hotline.clock()
     directory = hotline.db.directory.current()  # before the transaction: see storage.directory
     with hotline.work() as session:

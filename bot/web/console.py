@@ -40,6 +40,7 @@ from flows import CATEGORIES
 from flows.members import CONSOLE_FIELDS, FIELDS, INSTITUTIONS
 from storage import audit, casebook, casestate, delivery, roster, sitetime
 from storage import users as accounts
+from storage.db import UNAVAILABLE
 from storage.figures import monthly
 from storage.models import Case, Contact, Member
 from storage.transcripts import Filters
@@ -78,6 +79,16 @@ def t(key: str, **params: Any) -> str:
 @bp.app_template_global("t")
 def _t(key: str, **params: Any) -> str:
     return t(key, **params)
+
+
+def _unavailable(exc: Exception) -> Response:
+    """The database away, or a pooled connection found dead after a restart (the pool has let
+    them all go by now): a page that says to reload, not a 500."""
+    return Response(t("console.unavailable") + "\n", status=503, mimetype="text/plain")
+
+
+for _kind in UNAVAILABLE:
+    bp.register_error_handler(_kind, _unavailable)
 
 
 @bp.app_template_filter("local")

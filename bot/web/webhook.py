@@ -23,7 +23,7 @@ from bot.jobs import runner
 from bot.jobs.transport import classify
 from bot.runtime import Hotline
 from storage import delivery, outbox
-from storage.db import UNAVAILABLE
+from storage.db import UNAVAILABLE, reconnecting
 from storage.models import Message
 
 log = logging.getLogger(__name__)
@@ -268,7 +268,8 @@ def status_callback() -> Response:
         report = parse_status(request.form, request.args)
     except BadPayload as exc:
         return Response(f"Bad request: {exc}\n", status=400, mimetype="text/plain")
-    change = record_delivery(current_app.extensions["hotline"], report)
+    hotline = current_app.extensions["hotline"]
+    change = reconnecting(lambda: record_delivery(hotline, report))  # a status twice is kept once
     if change is None:
         log.info("status %s %s: unknown message, ignored", report.sid, report.status)
     else:
