@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 LOCK_WAIT_SECONDS = 10
+T = TypeVar("T")
 # The database is away (restarting, unreachable, a lock held too long): a message that meets one
 # of these can wait in the spool; any other error is a bug and must not be replayed forever.
-T = TypeVar("T")
 UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
