@@ -99,18 +99,17 @@ def due_for_push(
     return list(session.scalars(stmt))
 
 
-def peek(session: Session, outbox_id: int) -> tuple[str, dict[str, Any]] | None:
-    """The job and its arguments, or None if the row is gone or done."""
-    row = session.get(Outbox, outbox_id)
-    return None if row is None or row.done_at is not None else (row.job, dict(row.args))
+def locked(session: Session, outbox_id: int) -> Outbox | None:
+    """The row locked until commit, or None if it is gone or done (a job run twice)."""
+    row = session.scalars(select(Outbox).where(Outbox.id == outbox_id).with_for_update()).first()
+    return None if row is None or row.done_at is not None else row
 
 
 def claim(session: Session, outbox_id: int) -> Outbox | None:
     """The row locked for this run, or None if it is already done (a job run twice)."""
-    row = session.scalars(select(Outbox).where(Outbox.id == outbox_id).with_for_update()).first()
-    if row is None or row.done_at is not None:
-        return None
-    row.attempts += 1
+    row = locked(session, outbox_id)
+    if row is not None:
+        row.attempts += 1
     return row
 
 

@@ -14,7 +14,7 @@ from functools import partial
 
 from flask import Flask, current_app
 
-from bot.domain import duty, service
+from bot.domain import duty, followup, service
 from bot.jobs import erasure, sending
 from bot.jobs.queue import RETRY_SECONDS
 from bot.runtime import Hotline
@@ -28,6 +28,7 @@ SWEEP_SECONDS = 15  # with the 45-second stuck bound: a lost job runs again with
 HANDLERS: dict[str, Callable[..., None]] = {
     "assign_case": duty.assign_case,
     "check_offer": duty.check_offer,
+    "follow_up_check": followup.check,
     "send_fallback": sending.send_fallback,
 }
 # Jobs that commit in steps of their own (around a network call): (hotline, outbox_id, **args).
@@ -38,30 +39,30 @@ STEPPED: dict[str, Callable[..., None]] = {
 
 
 def run_outbox(outbox_id: int) -> None:
+    """One transaction for a job of HANDLERS (its row read, locked and done in it); a STEPPED job
+    only reads its row there and commits in steps of its own."""
     hotline: Hotline = current_app.extensions["hotline"]
-    with hotline.work() as session:
-        job = outbox.peek(session, outbox_id)
-    if job is None:
-        return
-    name, args = job
-    if name in STEPPED:
-        STEPPED[name](hotline, outbox_id, **args)
-        return
     now = hotline.clock()
     try:
         # The first message the job queues for now (an offer) goes out in this same run.
         with hotline.job(partial(sending.send_message_of, hotline)) as session:
-            row = outbox.claim(session, outbox_id)
+            row = outbox.locked(session, outbox_id)
             if row is None:
                 return
-            HANDLERS[row.job](session, hotline, now, **row.args)
-            row.done_at = now
-            row.error = None
+            if row.job in STEPPED:
+                stepped = row.job, dict(row.args)
+            else:
+                row.attempts += 1
+                HANDLERS[row.job](session, hotline, now, **row.args)
+                row.done_at, row.error = now, None
+                return
     except Exception as exc:
         with hotline.work() as session:  # rq retries it; till then the sweeper leaves it be
             retry_at = now + timedelta(seconds=RETRY_SECONDS[0])
             outbox.record_failure(session, outbox_id, type(exc).__name__, retry_at)
         raise
+    name, args = stepped
+    STEPPED[name](hotline, outbox_id, **args)
 
 
 def replay_spool(app: Flask) -> int:
