@@ -10,7 +10,7 @@ Works on SQLite and PostgreSQL, and on purged cases too: nothing here reads pers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from storage import casestate, sitetime
+from storage import casestate, monev, sitetime
 from storage.models import Area, Assignment, Case, CaseEvent, Site
 
 STATUSES = casestate.STATES
@@ -50,6 +50,8 @@ class Figures:
     offers: int  # offers made to members for these cases
     offers_expired: int  # offers nobody answered by the deadline
     cases_unanswered: int  # cases where everyone asked let the offer lapse or declined
+    # who was helped, checks, referral outcomes, step times, overdue follow-ups (storage.monev)
+    monev: monev.Monev = field(default_factory=monev.Monev)
 
     @property
     def month_key(self) -> str:
@@ -125,6 +127,7 @@ def monthly(session: Session, site_prefix: str, month: date) -> Figures:
         offers=sum(offers.values()),
         offers_expired=offers.get("expired", 0),
         cases_unanswered=_unanswered(session, cohort),
+        monev=monev.compute(session, in_month),
     )
 
 

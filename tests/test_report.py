@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -311,7 +312,11 @@ def test_xlsx_reads_back(hotline, october) -> None:
     buf = io.BytesIO()
     render.to_xlsx(figures(hotline), buf, "id")
     wb = load_workbook(io.BytesIO(buf.getvalue()))
-    assert wb.sheetnames == ["ringkasan", "kategori", "wilayah", "urgensi", "status", "rujukan"]
+    assert wb.sheetnames == [
+        *("ringkasan", "kategori", "wilayah", "urgensi", "status", "rujukan"),
+        *("jenis kelamin", "umur", "disabilitas", "saluran", "verifikasi", "hasil rujukan"),
+        "pemantauan terlambat",
+    ]
     summary = {row[0]: row[1] for row in wb["ringkasan"].iter_rows(min_row=2, values_only=True) if row[0]}
     assert summary["Lokasi"] == "PRE Kota Parepare" and summary["Bulan"] == "2026-10"
     assert summary["Jumlah kasus"] == 5 and summary["Kasus diterima pendamping"] == 4
@@ -343,7 +348,9 @@ def test_html_has_tables_charts_and_escapes_labels(hotline, october) -> None:
     fragment = render.to_html(figures(hotline), "id")
     assert fragment.startswith('<section class="figures" lang="id">')
     assert "Angka bulanan: Kota Parepare (PRE), Oktober 2026" in fragment
-    assert fragment.count("<svg") == 5 and fragment.count('role="img"') == 5
+    # 5 breakdowns, then 7 for monev (who was helped: always their rows, even at zero; checks,
+    # referral outcomes and overdue follow-ups of these cases)
+    assert fragment.count("<svg") == 12 and fragment.count('role="img"') == 12
     for svg in re.findall(r"<svg.*?</svg>", fragment, re.S):
         ET.fromstring(svg)
     assert (
@@ -730,7 +737,14 @@ def test_a_real_report_counts_then_purges(app, client, hotline, redis, console, 
     with hotline.db.session() as s:
         counts = purge(s, older_than=timedelta(days=365), now=clock(), dry_run=False)
     assert (counts["cases"], counts["contacts"], counts["notes"]) == (1, 1, 2)  # RUJUK and SELESAI texts
-    assert figures(hotline, month=month) == fig
+    # Retention erases the answers the age group came from (and a disability answer): those
+    # purged cases count as unknown; everything else is unchanged.
+    after = figures(hotline, month=month)
+    assert fig.monev.splits["by_age_group"]["adult"] == {"kekerasan": 1}
+    assert after.monev.splits["by_age_group"]["unknown"] == {"kekerasan": 1}
+    kept = {k: v for k, v in fig.monev.splits.items() if k != "by_age_group"}
+    assert {k: v for k, v in after.monev.splits.items() if k != "by_age_group"} == kept
+    assert replace(after, monev=fig.monev) == fig
     with hotline.db.session() as s:
         case = s.scalars(select(Case).where(Case.code == code)).one()
         texts = s.scalars(select(Message.body).where(Message.case_id == case.id)).all()

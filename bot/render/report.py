@@ -20,6 +20,7 @@ from babel.numbers import format_decimal, format_percent
 
 from bot.domain import i18n
 from bot.render.charts import bar_chart
+from storage import monev
 from storage.figures import UNKNOWN_AREA, Figures
 
 if TYPE_CHECKING:
@@ -36,8 +37,21 @@ SUMMARY = (
     "offers",
     "offers_expired",
     "cases_unanswered",
+    *(f"days_to_{step}_{q}" for step in monev.DURATIONS for q in ("median", "p90")),
+    "followups_overdue",
 )
 BREAKDOWNS = ("by_category", "by_area", "by_urgency", "by_status", "referrals")
+# Monev (storage.monev): each row split by category, the total charted; then overdue follow-ups.
+MONEV = (*monev.SPLITS, "followups_overdue")
+# Value labels of the monev breakdowns ("report.<breakdown>.<value>"); checks and referral
+# outcomes use the case's own labels (verify.*, outcome.*).
+VALUE_KEYS = (
+    *(f"by_sex.{v}" for v in monev.SEX),
+    *(f"by_age_group.{v}" for v in monev.AGE_GROUPS),
+    *(f"by_disability.{v}" for v in monev.DISABILITY),
+    *(f"by_channel.{v}" for v in monev.CHANNELS),
+    "verification.not_yet",
+)
 # Every label this module asks the catalogs for (`hotline translate extract` and `flows check`).
 LABEL_KEYS = (
     *("title", "summary", "site", "month", "timezone", "cases", "urgent", "normal", "unknown_area"),
@@ -46,6 +60,11 @@ LABEL_KEYS = (
     *BREAKDOWNS,
     *(f"col.{b}" for b in BREAKDOWNS),
     *(f"sheet.{b}" for b in BREAKDOWNS),
+    *MONEV,
+    *(f"col.{b}" for b in MONEV),
+    *(f"sheet.{b}" for b in MONEV),
+    *VALUE_KEYS,
+    "all",
 )
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
@@ -69,6 +88,8 @@ class Breakdown:
     heading: str
     column: str
     rows: list[tuple[str, int]]  # (label, cases)
+    split: tuple[str, ...] = ()  # category labels, when each row is split by category
+    cells: tuple[tuple[int, ...], ...] = ()  # per row, the cases of each category in `split`
 
 
 def breakdowns(fig: Figures, locale: str) -> list[Breakdown]:
@@ -87,12 +108,55 @@ def breakdowns(fig: Figures, locale: str) -> list[Breakdown]:
             [(names[name](key), n) for key, n in getattr(fig, name).items()],
         )
         for name in BREAKDOWNS
-    ]
+    ] + _monev_breakdowns(fig, locale)
+
+
+def _value_label(name: str, value: str, locale: str) -> str:
+    if name == "verification" and value != "not_yet":
+        return _catalog(f"verify.{value}", value, locale)
+    if name == "referral_outcomes":
+        to, _, outcome = value.rpartition("|")
+        key = "outcome.none" if outcome == "waiting" else f"outcome.{outcome}"
+        return f"{to}: {_catalog(key, outcome, locale)}"
+    return _catalog(f"report.{name}.{value}", value, locale)
+
+
+def _monev_breakdowns(fig: Figures, locale: str) -> list[Breakdown]:
+    """The monev breakdowns: each value's total (charted) and its cases in each category."""
+    categories = list(fig.by_category)
+    split = tuple(_catalog(f"cat.{c}", c, locale) for c in categories)
+    parts = []
+    for name in monev.SPLITS:
+        values = fig.monev.splits.get(name, {})
+        parts.append(
+            Breakdown(
+                name,
+                label(name, locale),
+                label(f"col.{name}", locale),
+                [(_value_label(name, v, locale), sum(per.values())) for v, per in values.items()],
+                split,
+                tuple(tuple(per.get(c, 0) for c in categories) for per in values.values()),
+            )
+        )
+    overdue = [(_catalog(f"cat.{c}", c, locale), n) for c, n in fig.monev.overdue.items()]
+    parts.append(
+        Breakdown(
+            "followups_overdue",
+            label("followups_overdue", locale),
+            label("col.followups_overdue", locale),
+            overdue,
+        )
+    )
+    return parts
 
 
 def summary(fig: Figures) -> list[tuple[str, float | int | None]]:
-    """(key, value) of the headline figures; share_closed as 0..1."""
-    return [(key, getattr(fig, key)) for key in SUMMARY]
+    """(key, value) of the headline figures; share_closed as 0..1; step times in days."""
+    extra: dict[str, float | int | None] = {"followups_overdue": fig.monev.overdue_total}
+    for step in monev.DURATIONS:
+        median, p90 = fig.monev.durations.get(step, (None, None))
+        extra[f"days_to_{step}_median"], extra[f"days_to_{step}_p90"] = median, p90
+    return [(key, extra[key] if key in extra else getattr(fig, key)) for key in SUMMARY]
 
 
 def _month(fig: Figures, locale: str) -> str:
@@ -129,6 +193,10 @@ def to_csv(fig: Figures, out: TextIO, locale: str) -> None:
     for part in breakdowns(fig, locale):
         for name, n in part.rows:
             writer.writerow([_cell(part.heading), _cell(name), n])
+        for (name, _), cells in zip(part.rows, part.cells, strict=False):
+            for category, n in zip(part.split, cells, strict=True):
+                if n:
+                    writer.writerow([_cell(f"{part.heading} ({category})"), _cell(name), n])
 
 
 # XLSX ---------------------------------------------------------------------------------------
@@ -160,6 +228,7 @@ def to_xlsx(fig: Figures, out: BinaryIO, locale: str) -> None:
     """A summary sheet ("ringkasan"), then one sheet per breakdown with a native bar chart."""
     from openpyxl import Workbook  # here: a web worker that never writes XLSX never loads it
     from openpyxl.chart import BarChart, Reference
+    from openpyxl.utils import get_column_letter
 
     locale = _locale(locale)
     wb = Workbook()
@@ -174,6 +243,7 @@ def to_xlsx(fig: Figures, out: BinaryIO, locale: str) -> None:
         (label("timezone", locale), fig.timezone, None),
     ]
     formats = {"acceptance_median_minutes": "0.0", "acceptance_p90_minutes": "0.0", "share_closed": "0.0%"}
+    formats |= {k: "0.0" for k in SUMMARY if k.startswith("days_to_")}
     rows += [(label(k, locale), v, formats.get(k)) for k, v in summary(fig)]
     for r, (name, value, number_format) in enumerate(rows, start=3):
         _text(ws, r, 1, name)
@@ -191,9 +261,13 @@ def to_xlsx(fig: Figures, out: BinaryIO, locale: str) -> None:
         sheet = wb.create_sheet(_sheet_name(label(f"sheet.{part.name}", locale), taken))
         _text(sheet, 1, 1, part.column, bold=True)
         _text(sheet, 1, 2, label("cases", locale), bold=True)
+        for c, category in enumerate(part.split, start=3):
+            _text(sheet, 1, c, category, bold=True)
         for r, (name, n) in enumerate(part.rows, start=2):
             _text(sheet, r, 1, name)
             sheet.cell(row=r, column=2, value=n)
+            for c, cases in enumerate(part.cells[r - 2] if part.cells else (), start=3):
+                sheet.cell(row=r, column=c, value=cases)
         sheet.column_dimensions["A"].width = 36
         if part.rows:
             chart = BarChart()
@@ -205,7 +279,7 @@ def to_xlsx(fig: Figures, out: BinaryIO, locale: str) -> None:
             chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=last), titles_from_data=True)
             chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=last))
             chart.height = max(5.0, 1.0 + 0.7 * len(part.rows))
-            sheet.add_chart(chart, "D2")
+            sheet.add_chart(chart, f"{get_column_letter(len(part.split) + 4)}2")
     wb.save(out)
 
 
@@ -242,16 +316,27 @@ def to_html(fig: Figures, locale: str) -> str:
             out.append(f'<p class="figures-none">{escape(label("none", locale))}</p></section>')
             continue
         out.append(f'<figure class="chart">{bar_chart(part.rows, part.heading)}</figure>')
-        out.append(
-            f'<table class="figures-table"><thead><tr><th scope="col">{escape(part.column)}</th>'
-            f'<th scope="col" class="num">{escape(label("cases", locale))}</th></tr></thead><tbody>'
-        )
-        for name, n in part.rows:
-            out.append(f'<tr><td>{escape(name)}</td><td class="num">{escape(_show("", n, locale))}</td></tr>')
-        out.append("</tbody></table></section>")
+        out.append(_html_table(part, locale))
+        out.append("</section>")
     out.append(f'<p class="figures-scope">{escape(label("scope", locale).format(tz=fig.timezone))}</p>')
     out.append("</section>")
     return "\n".join(out)
+
+
+def _html_table(part: Breakdown, locale: str) -> str:
+    """The breakdown's table: each row's cases, then (a monev breakdown) each category's."""
+    total = label("all", locale) if part.split else label("cases", locale)
+    heads = "".join(f'<th scope="col" class="num">{escape(h)}</th>' for h in (total, *part.split))
+    out = [
+        f'<table class="figures-table"><thead><tr><th scope="col">{escape(part.column)}</th>{heads}</tr>'
+        "</thead><tbody>"
+    ]
+    for i, (name, n) in enumerate(part.rows):
+        cells = (n, *(part.cells[i] if part.cells else ()))
+        nums = "".join(f'<td class="num">{escape(_show("", c, locale))}</td>' for c in cells)
+        out.append(f"<tr><td>{escape(name)}</td>{nums}</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 STYLE = """
