@@ -65,7 +65,31 @@ def arguments(name: str, run: Callable[..., Any], args: argparse.Namespace) -> d
             kwargs["quick"] = args.quick
         elif args.quick and param.name in QUICK.get(name, {}):
             kwargs[param.name] = QUICK[name][param.name]
+        if (name, param.name) in args.sizes:  # --set webhook.residents=300
+            kwargs[param.name] = typed(args.sizes[name, param.name], default)
+    params = inspect.signature(run).parameters
+    if unknown := [p for (bench, p) in args.sizes if bench == name and p not in params]:
+        raise SystemExit(f"--set: {name}.run() has no parameter {', '.join(unknown)}")
     return kwargs
+
+
+def typed(raw: str, default: Any) -> Any:
+    """A --set value as the type of the parameter's default."""
+    if isinstance(default, bool):
+        return raw.lower() in ("1", "true", "yes", "on")
+    return type(default)(raw) if isinstance(default, int | float) else raw
+
+
+def sizes(values: list[str]) -> dict[tuple[str, str], str]:
+    """`--set bench.param=value`: a run() parameter by hand (a shorter run on a busy machine)."""
+    out = {}
+    for value in values:
+        key, _, raw = value.partition("=")
+        bench, _, param = key.partition(".")
+        if bench not in BENCHES or not param or not raw:
+            raise SystemExit(f"--set takes bench.param=value with bench one of {', '.join(BENCHES)}: {value}")
+        out[bench, param] = raw
+    return out
 
 
 def run_one(name: str, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -218,7 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="the PostgreSQL server (each bench its own db)")
     parser.add_argument("--redis-url", default=None, help="the Redis server (each bench its own db number)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--set", dest="sizes", action="append", default=[], help="bench.param=value: webhook.residents=300"
+    )
     args = parser.parse_args(argv)
+    args.sizes = sizes(args.sizes)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # benchmarks stop their servers on the way out
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     if unknown := [n for n in names if n not in BENCHES]:
