@@ -198,6 +198,7 @@ KEYS = (
     *(f"flag.{name}" for name in FLAGS),
     *YES_NO.values(),
     "member.offer",
+    "member.offer_practice",
     "member.media_whatsapp",
     "member.offer_urgent",
     "member.unanswered",

@@ -48,13 +48,14 @@ class SiteSpec:
     areas: tuple[AreaSpec, ...]
     line: int
     province: str = ""
+    practice: tuple[str, ...] = ()  # residents' numbers KK members text from in role-play
 
 
 class SitesFileError(TomlFileError):
     """Every problem found in a sites file, as (line, reason) pairs sorted by line."""
 
 
-SITE_FIELDS = ("prefix", "name", "province", "region_code", "timezone", "numbers", "area")
+SITE_FIELDS = ("prefix", "name", "province", "region_code", "timezone", "numbers", "practice", "area")
 AREA_FIELDS = ("name", "kecamatan", "code", "aliases")
 WHATSAPP = "whatsapp:"
 DEFAULT_REGION = "ID"  # numbers written as 0812... are Indonesian
@@ -142,6 +143,7 @@ class _SitesChecker(FieldChecker):
         if tz is not None and (problem := _timezone_error(tz)):
             self.err(self.line(where, "timezone"), problem)
         numbers = self.numbers(site, where, label)
+        practice = self.practice(site, where, label, numbers)
         areas = self.check_areas(site, where, label, region)
         if len(self.errors) > errors_before or prefix is None or name is None or tz is None:
             return None
@@ -154,6 +156,7 @@ class _SitesChecker(FieldChecker):
             areas=tuple(areas),
             line=where.line,
             province=province,
+            practice=tuple(practice),
         )
 
     def prefix(self, site: dict[str, Any], where: TablePos) -> str | None:
@@ -208,6 +211,26 @@ class _SitesChecker(FieldChecker):
             else:
                 self.number_owner.setdefault(bare, (label, line))
         return numbers
+
+    def practice(self, site: dict[str, Any], where: TablePos, label: str, numbers: list[str]) -> list[str]:
+        """Practice numbers in E.164 without the channel (the sender's number, SMS or WhatsApp);
+        never one of the hotline's own numbers, each listed once."""
+        practice: list[str] = []
+        own = {n.removeprefix(WHATSAPP) for n in numbers}
+        for raw in self.text_list(site, "practice", where):
+            line = self.value_line(where, "practice", raw)
+            try:
+                number = normalise_number(raw).removeprefix(WHATSAPP)
+            except ValueError as exc:
+                self.err(line, str(exc))
+                continue
+            if number in practice:
+                self.err(line, f"practice number '{raw}' is listed twice in {label}")
+            elif number in own:
+                self.err(line, f"practice number '{raw}' is a hotline number of {label}")
+            else:
+                practice.append(number)
+        return practice
 
     # ------------------------------------------------------------------ its areas
 

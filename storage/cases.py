@@ -34,8 +34,10 @@ def create_case(
     report: dict[str, Any],
     locale: str,
     now: datetime,
+    practice_numbers: list[Any] | tuple[str, ...] = (),
 ) -> Case:
     consent = report.get("consent") or {}
+    practice = is_practice(contact.phone, practice_numbers)
     for _ in range(10):  # a clash is rare; the unique index decides
         case = Case(
             code=new_code(prefix),
@@ -52,6 +54,7 @@ def create_case(
             locale=locale,
             created_at=now,
             updated_at=now,
+            practice=practice,
         )
         try:
             with session.begin_nested():
@@ -73,6 +76,11 @@ def create_case(
     add_event(session, case, "submitted", now, category=case.category, urgent=case.urgent)
     add_job(session, "assign_case", {"case_id": case.id, "reason": "submitted"}, now)
     return case
+
+
+def is_practice(phone: str | None, practice_numbers: list[Any] | tuple[str, ...]) -> bool:
+    """Whether a sender's number (SMS or WhatsApp) is one of the site's practice numbers."""
+    return bool(phone) and str(phone).removeprefix("whatsapp:") in {str(n) for n in practice_numbers}
 
 
 def add_event(

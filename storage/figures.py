@@ -93,15 +93,17 @@ def _most_first(rows: Any) -> dict[str, int]:
     return dict(sorted(((str(k), int(n)) for k, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
 
-def monthly(session: Session, site_prefix: str, month: date) -> Figures:
+def monthly(session: Session, site_prefix: str, month: date, *, practice: bool = False) -> Figures:
     """The figures of the cases a site received in `month` (any day of it); UnknownSite if no
-    site has this prefix."""
+    site has this prefix. Practice cases (role-play) count only when `practice` is asked."""
     site = session.scalars(select(Site).where(Site.prefix == site_prefix.upper())).one_or_none()
     if site is None:
         raise UnknownSite(site_prefix)
     month = month.replace(day=1)
     start, end = sitetime.month_bounds(month, site.timezone)
     in_month = and_(Case.site_id == site.id, Case.created_at >= start, Case.created_at < end)
+    if not practice:
+        in_month = and_(in_month, Case.practice.is_(False))
     cohort = select(Case.id).where(in_month)
     by_status = _by_status(session, in_month)
     total = sum(by_status.values())

@@ -65,6 +65,7 @@ class Site(Base):
     region_code: Mapped[str] = mapped_column(String(32), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Makassar")
     numbers: Mapped[list[Any]] = mapped_column(default=list)
+    practice: Mapped[list[Any]] = mapped_column(default=list)  # residents' numbers used in role-play
     position: Mapped[int] = mapped_column(default=0)  # order in the sites file; 0 is the fallback
 
     areas: Mapped[list[Area]] = relationship(back_populates="site", order_by="Area.id")
@@ -186,6 +187,8 @@ class Case(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)  # who holds it
     accepted_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Reported from a practice number: out of figures and exports unless asked, purge --practice.
+    practice: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     site: Mapped[Site] = relationship()
     area: Mapped[Area | None] = relationship()

@@ -20,6 +20,7 @@ def load_sites(session: Session, specs: list[SiteSpec]) -> dict[str, int]:
             session.add(site)
         site.name, site.region_code, site.timezone = spec.name, spec.region_code, spec.timezone
         site.numbers, site.position = list(spec.numbers), position
+        site.practice = list(spec.practice)
         session.flush()
         existing = {
             a.name.casefold(): a for a in session.scalars(select(Area).where(Area.site_id == site.id))

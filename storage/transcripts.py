@@ -55,6 +55,7 @@ class Filters:
     categories: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     codes: tuple[str, ...] = ()
+    practice: bool = False  # include practice cases (role-play), left out by default
 
     def __post_init__(self) -> None:
         if self.start and self.end and self.start > self.end:
@@ -83,6 +84,8 @@ class Filters:
         for name in ("sites", "areas", "categories", "statuses", "codes"):
             if value := getattr(self, name):
                 out[name] = list(value)
+        if self.practice:
+            out["practice"] = True
         return out
 
 
@@ -184,6 +187,8 @@ def _sqlite_reader(url: str) -> Engine | None:
 def _scope(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
     """WHERE clauses selecting the cases; the statement joins Case, Site and (outer) Area."""
     where: list[ColumnElement[bool]] = []
+    if not filters.practice:
+        where.append(Case.practice.is_(False))
     if filters.sites:
         where.append(Site.prefix.in_(filters.sites))
     if filters.areas:

@@ -25,8 +25,9 @@ from storage.sites import all_sites
 @click.option("--as-member", "member", default=None, help="Play the KK member with this number.")
 @click.option("--to", "to", default=None, help="The hotline number (default: the first site's).")
 @click.option("--whatsapp", is_flag=True, help="Talk as a WhatsApp user instead of SMS.")
+@click.option("--practice", is_flag=True, help="Text from the site's first practice number (role-play).")
 @with_appcontext
-def chat(sender: str, member: str | None, to: str | None, whatsapp: bool) -> None:
+def chat(sender: str, member: str | None, to: str | None, whatsapp: bool, practice: bool) -> None:
     """Talk to the bot in this terminal, through the same code path as the webhook.
 
     Messages the hotline sends to your number (offers, relays, notices) show up as they are
@@ -45,6 +46,10 @@ def chat(sender: str, member: str | None, to: str | None, whatsapp: bool) -> Non
             (s for s in sites if to and to.removeprefix("whatsapp:") in map(bare_number, s.numbers)), sites[0]
         )
         to = to or (site.numbers[0] if site.numbers else "+620000000000")
+        if practice and not member:
+            if not site.practice:
+                raise click.UsageError(f"site {site.prefix} has no practice numbers (sites.toml: practice)")
+            sender = str(site.practice[0])
         if member and roster.member_for_number(session, site.id, sender) is None:
             raise click.BadParameter(
                 f"no active member of {site.prefix} has this number", param_hint="--as-member"
@@ -58,7 +63,7 @@ def chat(sender: str, member: str | None, to: str | None, whatsapp: bool) -> Non
     threading.Thread(
         target=jobs.sweep_forever, args=(current_app._get_current_object(), stop), daemon=True
     ).start()
-    role = "KK member: try KASUS, BANTUAN" if member else "resident"
+    role = "KK member: try KASUS, BANTUAN" if member else "resident" + (" (practice)" if practice else "")
     click.echo(f"Hotline KK chat as {role} ({sender}). Type a message and press Enter; Ctrl-D to leave.\n")
     try:
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 import sys
@@ -56,6 +57,7 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--code", "codes", multiple=True, help="Case code, with or without prefix (repeatable).")
 @click.option("--include-contacts", is_flag=True, help="Residents' names, numbers and unredacted texts.")
 @click.option("--as", "username", default=None, help="Export as this console account (its sites, rights).")
+@click.option("--practice", is_flag=True, help="Include practice cases (role-play); left out by default.")
 @with_appcontext
 def export(
     fmt: str | None,
@@ -69,6 +71,7 @@ def export(
     codes: tuple[str, ...],
     include_contacts: bool,
     username: str | None,
+    practice: bool,
 ) -> None:
     """Every message of the selected cases, with the cases, redacted unless --include-contacts.
 
@@ -78,6 +81,7 @@ def export(
     hotline = ensure_ready()
     fmt = _format(fmt, out)
     filters = _filters(start, end, sites, areas, categories, statuses, codes)
+    filters = dataclasses.replace(filters, practice=practice)
     filters = _authorized(hotline, filters, username, include_contacts)
     actor = f"user:{username}" if username is not None else f"shell:{_shell_user()}"
     write = partial(

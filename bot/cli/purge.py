@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from bot.cli.common import ensure_ready, fail
 from storage import cases
+from storage import practice as practice_cases
 
 MIN_RETENTION = timedelta(days=30)  # a typo such as "1d" must not wipe last week's cases
 MAX_RETENTION = timedelta(days=100 * 365)  # beyond it the cutoff date overflows
@@ -31,15 +32,26 @@ def parse_period(value: str) -> timedelta:
 
 
 @click.command("purge")
-@click.option("--older-than", "older_than", required=True, help="e.g. 365d, 52w or 1y (at least 30d).")
+@click.option("--older-than", "older_than", default=None, help="e.g. 365d, 52w or 1y (at least 30d).")
+@click.option("--practice", is_flag=True, help="Erase the practice (role-play) cases instead.")
 @click.option("--dry-run", is_flag=True, help="Count what would be erased; change nothing.")
 @with_appcontext
-def purge(older_than: str, dry_run: bool) -> None:
+def purge(older_than: str | None, practice: bool, dry_run: bool) -> None:
     """Erase the personal data of cases closed or cancelled longer ago than the period (numbers,
     names, NIK, texts, notes), keeping the anonymous counts; recorded in the audit log.
 
     A resident's number goes only when none of their cases is open or recent and they have not
-    written since; their old cases are anonymised either way."""
+    written since; their old cases are anonymised either way.
+
+    With --practice: the cases reported from practice numbers, their messages, and the numbers
+    of contacts that only have practice cases, erased (storage.practice.purge)."""
+    if practice:
+        if older_than is not None:
+            fail("give either --older-than or --practice, not both")
+        _purge_practice(dry_run)
+        return
+    if older_than is None:
+        fail("--older-than is required (or --practice)")
     try:
         period = parse_period(older_than)
     except ValueError as exc:
@@ -55,5 +67,17 @@ def purge(older_than: str, dry_run: bool) -> None:
         f"{counts['cases']} cases, {counts['messages']} messages, {counts['notes']} notes, "
         f"{counts['contacts']} contacts' numbers "
         f"({counts['contacts_kept']} kept: an open or recent case, or wrote since)"
+        + ("; nothing changed" if dry_run else "")
+    )
+
+
+def _purge_practice(dry_run: bool) -> None:
+    hotline = ensure_ready()
+    with hotline.work() as session:
+        counts = practice_cases.purge(session, now=hotline.clock(), dry_run=dry_run)
+    verb = "would erase" if dry_run else "erased"
+    click.echo(
+        f"{'dry run: ' if dry_run else ''}practice: {verb} {counts['cases']} cases, "
+        f"{counts['messages']} messages, {counts['contacts']} contacts' numbers (only practice cases)"
         + ("; nothing changed" if dry_run else "")
     )

@@ -39,8 +39,9 @@ def parse_month(value: str) -> date:
 )
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write here (default: stdout).")
 @click.option("--locale", type=click.Choice(("id", "en")), default="id", show_default=True)
+@click.option("--practice", is_flag=True, help="Count practice cases (role-play) too; left out by default.")
 @with_appcontext
-def report(month: str, prefix: str, fmt: str | None, out: str | None, locale: str) -> None:
+def report(month: str, prefix: str, fmt: str | None, out: str | None, locale: str, practice: bool) -> None:
     """Monthly figures of a site: cases by category, area, urgency and status, time to
     acceptance (median, 90th percentile), share closed, referrals, unanswered offers."""
     try:
@@ -55,7 +56,7 @@ def report(month: str, prefix: str, fmt: str | None, out: str | None, locale: st
     hotline = ensure_ready()
     with hotline.work() as session:
         try:
-            fig = monthly(session, prefix, first)
+            fig = monthly(session, prefix, first, practice=practice)
         except UnknownSite:
             known = ", ".join(prefixes(session))
             fail(f"unknown site {prefix!r}; the sites are: {known or '(none loaded)'}")

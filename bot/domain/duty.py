@@ -181,7 +181,9 @@ def _offer_say(session: Session, case: Case, deadline: datetime) -> list[Say]:
         "area": case.area.name if case.area else Key("unknown"),
         "deadline": i18n.local_time(deadline, site.timezone, MEMBER_LOCALE),
     }
-    return [Say("member.offer_urgent" if case.urgent else "member.offer", params), *guidance(case)]
+    offer = Say("member.offer_urgent" if case.urgent else "member.offer", params)
+    practice = [Say("member.offer_practice", {"code": case.code})] if case.practice else []
+    return [*practice, offer, *guidance(case)]
 
 
 def _offer(

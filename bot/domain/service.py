@@ -161,6 +161,7 @@ def _apply(
                     report=report,
                     locale=conv.locale,
                     now=now,
+                    practice_numbers=site.practice,
                 )
                 case_id = case.id
                 says = [Say(s.key, {"code": case.code, **s.params}, s.options) for s in says]

@@ -623,6 +623,7 @@ def _export_filters(form: Any, sites: tuple[str, ...], day: Callable[[str], date
         categories=_values(form, "category", 10),
         statuses=_values(form, "status", 10),
         codes=tuple(CONTROL.sub("", form.get("codes", "")).replace(",", " ").split())[:200],
+        practice=form.get("practice") == "1",
     )
 
 
@@ -650,7 +651,7 @@ def figures() -> Any:
     month = _month_arg(site.timezone)
     fmt = request.args.get("format", "")
     with _hotline().work() as s:
-        fig = monthly(s, prefix, month)
+        fig = monthly(s, prefix, month, practice=request.args.get("practice") == "1")
         if fmt in ("csv", "xlsx"):
             _audit(s, "report", site=prefix, month=month.isoformat()[:7], format=fmt)
     locale = session.get("locale", "id")
