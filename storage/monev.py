@@ -176,8 +176,14 @@ def _add_waits(waits: dict[str, list[float]], c: Any, events: list[CaseEvent]) -
             waits[step].append(days)
 
 
+# Events that are no news of the case: the bot's own (offers, reminders) and retention's.
+NOT_NEWS = frozenset({"bot", "purge"})
+
+
 def _quiet_since(c: Any, events: list[CaseEvent]) -> datetime:
-    """The case's latest sign of life: its latest event, else its acceptance or submission."""
+    """The case's latest sign of life: its latest event by a person (a member, the coordinator,
+    the resident's code word), else its acceptance or submission."""
+    events = [e for e in events if e.actor not in NOT_NEWS]
     times = [
         _aware(t) for t in (c.created_at, c.accepted_at, *(e.created_at for e in events)) if t is not None
     ]
