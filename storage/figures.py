@@ -11,7 +11,7 @@ Works on SQLite and PostgreSQL, and on purged cases too: nothing here reads pers
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, and_, func, select
@@ -93,9 +93,12 @@ def _most_first(rows: Any) -> dict[str, int]:
     return dict(sorted(((str(k), int(n)) for k, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
 
-def monthly(session: Session, site_prefix: str, month: date, *, practice: bool = False) -> Figures:
+def monthly(
+    session: Session, site_prefix: str, month: date, *, practice: bool = False, now: datetime | None = None
+) -> Figures:
     """The figures of the cases a site received in `month` (any day of it); UnknownSite if no
-    site has this prefix. Practice cases (role-play) count only when `practice` is asked."""
+    site has this prefix. Practice cases (role-play) count only when `practice` is asked.
+    Follow-ups are overdue as of `now` (default: the current time)."""
     site = session.scalars(select(Site).where(Site.prefix == site_prefix.upper())).one_or_none()
     if site is None:
         raise UnknownSite(site_prefix)
@@ -129,7 +132,7 @@ def monthly(session: Session, site_prefix: str, month: date, *, practice: bool =
         offers=sum(offers.values()),
         offers_expired=offers.get("expired", 0),
         cases_unanswered=_unanswered(session, cohort),
-        monev=monev.compute(session, in_month),
+        monev=monev.compute(session, in_month, now),
     )
 
 
