@@ -15,6 +15,7 @@ from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bot.domain import followup
 from bot.jobs.queue import LocalQueue, RQQueue
 from bot.jobs.transport import ConsoleTransport, TwilioTransport
 from bot.runtime import Hotline, is_on
@@ -36,6 +37,7 @@ KEYS = (
     "HOTLINE_OFFER_MINUTES",
     "HOTLINE_OFFER_MINUTES_URGENT",
     "HOTLINE_RESUME_MINUTES",
+    "HOTLINE_FOLLOW_UP_DAYS",
     "TWILIO_WA_TEMPLATE_SID",
     "HOTLINE_SMS_FALLBACK",
     "HOTLINE_TRUSTED_PROXIES",
@@ -121,6 +123,10 @@ def _check(config: Mapping[str, Any]) -> None:
                 raise ValueError
         except ValueError:
             raise ConfigError(f"{key} must be a number of minutes above 0, not {config[key]!r}") from None
+    try:
+        followup.parse_days(config.get(followup.CONFIG_KEY))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     proxies = config.get("HOTLINE_TRUSTED_PROXIES")
     text = "" if proxies is None else str(proxies).strip()  # True is "True": refused too
     if text and not (text.isascii() and text.isdigit() and int(text) <= MAX_PROXIES):

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.domain import caselife, duty, i18n
+from bot.domain import caselife, duty, followup, i18n
 from bot.domain.engine import Key, Say
 from bot.runtime import Hotline
 from flows import FLOWS
@@ -207,6 +207,7 @@ def _terima(act: Act) -> list[Say]:
     if (offer is None or offer.status == "declined") and not _may_act(member, case):
         return [Say("member.not_offered", params)]
     later = duty.accept(session, case, member, now, act.actor)
+    followup.start(session, act.hotline, case, now)  # the reminders while it has no news
     return [Say("member.accepted", params), *duty.later_note(later, _zone(session, case))]
 
 

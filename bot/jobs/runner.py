@@ -26,7 +26,7 @@ SWEEP_SECONDS = 15  # with the 45-second stuck bound: a lost job runs again with
 
 # Jobs that run inside one transaction with their outbox row: (session, hotline, now, **args).
 HANDLERS: dict[str, Callable[..., None]] = {
-    "assign_case": duty.assign_case,
+    "assign_case": followup.assign_case,  # duty's, and a held case turned urgent is followed sooner
     "check_offer": duty.check_offer,
     "follow_up_check": followup.check,
     "send_fallback": sending.send_fallback,

@@ -10,6 +10,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from bot.domain import followup
 from bot.domain.i18n import DOMAIN, LOCALES, LOCALES_DIR, po_path
 from bot.render import mechanism  # a module: mechanism draws flows with flowdoc, which imports this
 from bot.render.report import LABEL_KEYS
@@ -47,7 +48,8 @@ EVENT_KINDS = (
 
 def console_keys() -> set[str]:
     """Texts coordinators read: the console, the monthly figures and the mechanism document."""
-    keys = {f"console.event.{kind}" for kind in (*EVENT_KINDS, *casestate.EVENTS.values())}
+    kinds = (*EVENT_KINDS, *followup.EVENT_KINDS, *casestate.EVENTS.values())
+    keys = {f"console.event.{kind}" for kind in kinds}
     keys |= {f"console.step.{step}" for step in casestate.STEPS} | {f"report.{k}" for k in LABEL_KEYS}
     keys |= {f"mechanism.{k}" for k in mechanism.LABEL_KEYS}
     for path in CONSOLE_SOURCES:
@@ -57,6 +59,7 @@ def console_keys() -> set[str]:
 
 def all_keys() -> list[str]:
     keys: set[str] = set(SYSTEM_KEYS) | set(MEMBER_KEYS) | set(GUIDANCE_KEYS) | set(STATUS_LABELS.values())
+    keys |= set(followup.KEYS)
     keys |= set(casestate.RESULT_LABELS.values()) | set(casestate.OUTCOME_LABELS.values())
     keys |= console_keys()
     for flow in FLOWS.values():

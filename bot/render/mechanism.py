@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 from typing import Any
 
 from babel.numbers import format_decimal
 
-from bot.domain import i18n
+from bot.domain import followup, i18n
 from bot.domain.duty import OFFER_MINUTES, OFFER_MINUTES_URGENT
 from bot.domain.engine import IDLE_LIMIT, PAUSE
 from bot.domain.service import RELAY_WINDOW
@@ -83,6 +83,7 @@ class Settings:
     offer_minutes: float
     offer_minutes_urgent: float
     resume_minutes: float
+    follow_up_days: Mapping[str, int] = field(default_factory=lambda: dict(followup.DEFAULT_DAYS))
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
         offer_minutes=minutes("HOTLINE_OFFER_MINUTES", OFFER_MINUTES),
         offer_minutes_urgent=minutes("HOTLINE_OFFER_MINUTES_URGENT", OFFER_MINUTES_URGENT),
         resume_minutes=minutes("HOTLINE_RESUME_MINUTES", PAUSE.total_seconds() / 60),
+        follow_up_days=followup.parse_days(config.get(followup.CONFIG_KEY)),
     )
 
 
@@ -129,6 +131,8 @@ LABEL_KEYS = (
     *("offer", "offer.rule", "offer_urgent", "offer_urgent.rule", "ladder", "ladder.rule"),
     *("safe_time", "safe_time.rule", "safe_time.window", "safe_time.any"),
     *("pause", "pause.rule", "idle", "idle.rule", "relay", "relay.rule"),
+    *("follow_up", "follow_up.rule", "follow_up.category", "follow_up.category.rule"),
+    *("follow_up_alert", "follow_up_alert.rule"),
     *("referrals.intro", "col.institution", "col.typed"),
     *("steps.intro", "steps.moves", "col.step", "col.kind", "steps.open", "steps.finished"),
     *("col.action", "col.from", "col.to", "steps.same", "steps.picture", "flows.picture"),
@@ -231,10 +235,23 @@ def _conversation_rows(doc: Mechanism, locale: str) -> list[tuple[str, str]]:
 
 
 def _follow_up_rows(doc: Mechanism, locale: str) -> list[tuple[str, str]]:
-    """Follow-up reminders (issue 12, point 3): when they land, their rows (days without news per
-    category and urgency, then the koordinator's alert) go here, read from the configuration
-    through `settings`. Nothing to show until then."""
-    return []
+    """Follow-up reminders (bot.domain.followup): days without news, the urgent and each
+    category's own number when configured, then the koordinator's alert and the quiet night."""
+    days = doc.settings.follow_up_days
+    rows = [
+        (
+            t("follow_up", locale),
+            t("follow_up.rule", locale, days=days["default"], urgent=days["urgent"]),
+        )
+    ]
+    for name in followup.CATEGORY_NAMES:
+        if name in days:
+            category = i18n.text(f"cat.{name}", locale)
+            rows.append((t("follow_up.category", locale, category=category), t(
+                "follow_up.category.rule", locale, days=days[name], urgent=days["urgent"])))  # fmt: skip
+    night = {"start": format_time(followup.NIGHT_STARTS * 60), "end": format_time(followup.DAY_STARTS * 60)}
+    rows.append((t("follow_up_alert", locale), t("follow_up_alert.rule", locale, **night)))
+    return rows
 
 
 # The deadlines section, in order: add a row provider here, not a table elsewhere.
