@@ -51,8 +51,10 @@ def test_the_shared_machine_keeps_one_model_per_thread_and_no_conversation() -> 
 
 
 def test_threads_step_their_own_conversations_at_once() -> None:
-    """gunicorn's threads share the Machines: each moves its own conversation, none another's."""
+    """gunicorn's threads share the Machines: each moves its own conversation, none another's;
+    threads that come and go (a dev server's, a spool replay's) leave no model behind."""
     ctx, results = Context(datetime.now(UTC)), {}
+    before = {name: len(m.models) for name, m in engine.MACHINES.items()}
     start = threading.Barrier(4)
 
     def walk(n: int) -> None:
@@ -70,7 +72,12 @@ def test_threads_step_their_own_conversations_at_once() -> None:
     for t in threads:
         t.join()
     assert set(results.values()) == {("kekerasan", "age")}
-    assert all(len(m.models) <= 1 + 4 + 1 for m in engine.MACHINES.values())  # a model per thread
+    for _ in range(3):  # new threads, one after another: models are reused, not added
+        thread = threading.Thread(target=walk, args=(9,))
+        start = threading.Barrier(1)
+        thread.start()
+        thread.join()
+    assert all(len(m.models) <= before[name] + 4 for name, m in engine.MACHINES.items())
 
 
 def test_graph_is_generated_from_the_definitions(tmp_path) -> None:

@@ -1,9 +1,10 @@
 """Runs any flow: reads one message against the conversation's state and returns what to say and
 what happened. No I/O: the caller loads the conversation, persists the outcome and sends.
 
-One `transitions` Machine per flow is built at import and shared by every conversation. Each
-thread keeps one model per Machine (added once: `add_model` binds a method per trigger and state
-to it, the bulk of what a transition costs) and sets it to the conversation's state for a move.
+One `transitions` Machine per flow is built at import and shared by every conversation. A move
+takes an idle model of the Machine (added once: `add_model` binds a method per trigger and state
+to it, the bulk of what a transition costs), sets it to the conversation's state, and gives it
+back: there are as many models as moves ever ran at once, whatever threads come and go.
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ class Engine:
         self.categories = tuple(categories)
         self.flows = {f.name: f for f in (start, *self.categories)}
         self.machines: dict[str, Machine] = {name: build_machine(f) for name, f in self.flows.items()}
-        self._models = threading.local()
+        self._idle: dict[Machine, list[_Model]] = {}  # models not moving a conversation now
         self._adding = threading.Lock()
         menu = start.with_role(MENU)
         fallbacks = [f.name for f in self.categories if f.catch_all]
@@ -232,20 +233,21 @@ class Engine:
     def fire(self, conv: Conv, trigger: str, **kwargs: Any) -> str:
         """Move the conversation through its flow's shared machine; returns the new state."""
         machine = self.machines[conv.flow]
-        model = self._model(machine)
-        machine.set_state(conv.state, model=model)
-        model.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
-        conv.state = model.state
+        idle = self._idle.setdefault(machine, [])
+        model = idle.pop() if idle else self._new_model(machine)  # pop and append: atomic
+        try:
+            machine.set_state(conv.state, model=model)
+            model.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
+            conv.state = model.state
+        finally:
+            idle.append(model)
         return conv.state
 
-    def _model(self, machine: Machine) -> _Model:
-        """This thread's model of `machine` (gunicorn threads step conversations at once)."""
-        models: dict[Machine, _Model] = self._models.__dict__.setdefault("by_machine", {})
-        model = models.get(machine)
-        if model is None:
-            with self._adding:  # add_model appends to the Machine's own list
-                model = models[machine] = _Model()
-                machine.add_model(model, initial=machine.initial)
+    def _new_model(self, machine: Machine) -> _Model:
+        """Another model for `machine`: as many exist as conversations ever moved at once."""
+        model = _Model()
+        with self._adding:  # add_model appends to the Machine's own list
+            machine.add_model(model, initial=machine.initial)
         return model
 
     def detect_intent(self, text: str) -> str | None:
