@@ -316,8 +316,22 @@ def clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+SHORT = 40  # characters: answers this short repeat ("1", "ya", "kel lompoe"); stories are not kept
+
+
 def norm(text: str) -> str:
     """Lower case, abbreviations spelled out, punctuation and emoji gone, single spaces."""
+    if isinstance(text, str) and len(text) <= SHORT:
+        return _norm_short(text)
+    return _norm(text)
+
+
+@lru_cache(maxsize=4096)
+def _norm_short(text: str) -> str:
+    return _norm(text)
+
+
+def _norm(text: str) -> str:
     out: list[str] = []
     for token in _NON_WORD.sub(" ", clean(text).casefold()).split():
         redup = _REDUPLICATION.fullmatch(token)
@@ -401,6 +415,12 @@ def _number(token: str) -> int | None:
     return NUMBER_WORDS.get(token)
 
 
+@lru_cache(maxsize=512)
+def _phrase_sets(options: tuple[tuple[str, ...], ...]) -> tuple[frozenset[tuple[str, ...]], ...]:
+    """Each option's phrases as normalised words: the flows' own texts, read once."""
+    return tuple(frozenset(_words(p) for p in phrases) for phrases in options)
+
+
 def _option_hits(tokens: list[str], options: Sequence[Sequence[str]]) -> tuple[set[int], set[int]]:
     """Options named by their words in tokens, and the token positions those words cover.
 
@@ -411,8 +431,9 @@ def _option_hits(tokens: list[str], options: Sequence[Sequence[str]]) -> tuple[s
     for i, token in enumerate(tokens):
         where.setdefault(token, []).append(i)
     found: list[tuple[int, int, int]] = []  # (length, start, option)
-    for option, phrases in enumerate(options):
-        for words in {_words(p) for p in phrases}:
+    phrase_sets = _phrase_sets(tuple(tuple(phrases) for phrases in options))
+    for option, phrase_words in enumerate(phrase_sets):
+        for words in phrase_words:
             for i in where.get(words[0], ()) if words else ():
                 if i and words[0] in PRONOUNS and len(words) == 1:
                     continue
@@ -429,8 +450,8 @@ def _option_hits(tokens: list[str], options: Sequence[Sequence[str]]) -> tuple[s
             owner.setdefault(p, (length, option))
     covered = set(owner)
     if len(tokens) <= FUZZY_MAX_TOKENS:
-        for option, phrases in enumerate(options):
-            for words in {_words(p) for p in phrases}:
+        for option, phrase_words in enumerate(phrase_sets):
+            for words in phrase_words:
                 phrase = " ".join(words)
                 for i in range(len(tokens) - len(words) + 1) if len(phrase) >= 5 else ():
                     span = range(i, i + len(words))
