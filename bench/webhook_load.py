@@ -465,7 +465,8 @@ def hotline_statements(server: str, redis_url: str) -> list[dict[str, int]]:
 
     event.listen(engine, "before_cursor_execute", lambda *a, **k: bump("statements"))
     event.listen(engine, "commit", lambda *a: bump("commit"))
-    event.listen(engine.pool, "checkout", lambda *a: bump("pre_ping"))  # pool_pre_ping: one per checkout
+    if engine.pool._pre_ping:  # pool_pre_ping: one round trip per checkout
+        event.listen(engine.pool, "checkout", lambda *a: bump("pre_ping"))
     client = app.test_client()
     post_all(client, [form(0, 999, k, b) for k, b in enumerate(KEKERASAN)], counter)  # warm-up report
     counts = post_all(client, [form(1, 999, k, b) for k, b in enumerate(KEKERASAN)], counter)
