@@ -316,22 +316,9 @@ def clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-SHORT = 40  # characters: answers this short repeat ("1", "ya", "kel lompoe"); stories are not kept
-
-
 def norm(text: str) -> str:
-    """Lower case, abbreviations spelled out, punctuation and emoji gone, single spaces."""
-    if isinstance(text, str) and len(text) <= SHORT:
-        return _norm_short(text)
-    return _norm(text)
-
-
-@lru_cache(maxsize=4096)
-def _norm_short(text: str) -> str:
-    return _norm(text)
-
-
-def _norm(text: str) -> str:
+    """Lower case, abbreviations spelled out, punctuation and emoji gone, single spaces. Not
+    cached: a resident's words (a name, a NIK, a code word) stay in no memory past the message."""
     out: list[str] = []
     for token in _NON_WORD.sub(" ", clean(text).casefold()).split():
         redup = _REDUPLICATION.fullmatch(token)

@@ -226,14 +226,15 @@ class _PurgeRules:
 
 
 def _lock_idle(session: Session, contact_ids: list[int], rules: _PurgeRules) -> list[int]:
-    """Lock the contacts in the service's order (conversation, then contact) so nobody texts or
-    files a case meanwhile, then ask again: someone may have written since the first look."""
+    """Lock the contacts in the service's order (contact, then conversation: storage.queries'
+    upserts) so nobody texts or files a case meanwhile, then ask again: someone may have written
+    since the first look."""
     for batch in _batches(contact_ids):
-        conversations = select(Conversation.id).where(Conversation.contact_id.in_(batch))
-        session.execute(conversations.order_by(Conversation.id).with_for_update())
         session.execute(
             select(Contact.id).where(Contact.id.in_(batch)).order_by(Contact.id).with_for_update()
         )
+        conversations = select(Conversation.id).where(Conversation.contact_id.in_(batch))
+        session.execute(conversations.order_by(Conversation.id).with_for_update())
     return [
         c
         for batch in _batches(contact_ids)

@@ -83,7 +83,9 @@ def reconnecting(work: Callable[[], T]) -> T:
     """`work`, once more on a fresh connection if its pooled one turned out dead (the database
     restarted since): what pool_pre_ping would have found, paid only when it happens. `work` must
     be one unit of work that is safe to repeat: rolled back, or committed and deduplicated (an
-    inbound message by its MessageSid, a delivery status by its message)."""
+    inbound message by its MessageSid, a delivery status by its message). A COMMIT that went
+    through but whose answer was lost leaves its outbox rows unpushed: the sweeper pushes them
+    within a minute (late, not lost)."""
     try:
         return work()
     except DBAPIError as exc:

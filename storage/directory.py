@@ -31,6 +31,12 @@ _BUMP = text(  # an upsert: a lost row (a truncated table) comes back instead of
 # Commits in this process that bumped a database's generation, by URL: another Database object
 # on the same database (a CLI command run in-process, a test) sees them without waiting.
 _LOCAL: dict[str, int] = {}
+_LOCAL_LOCK = threading.Lock()
+
+
+def _bumped_here(url: str) -> None:
+    with _LOCAL_LOCK:
+        _LOCAL[url] = _LOCAL.get(url, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class Directory:
         self._checked = 0.0
         self._local = -1
         self._lock = threading.Lock()
-        watch(sessions, lambda: _LOCAL.__setitem__(url, _LOCAL.get(url, 0) + 1))
+        watch(sessions, lambda: _bumped_here(url))
 
     def current(self) -> Snapshot:
         """The snapshot, read again if its generation moved. Call it outside any transaction of
@@ -77,13 +83,20 @@ class Directory:
         snapshot = self._snapshot
         if snapshot is not None and local == self._local and now - self._checked < REFRESH_SECONDS:
             return snapshot
-        with self._lock:
+        # One thread looks; the others go on with what there is (not queue behind a database
+        # that may be away, each waiting for its own connect timeout).
+        if not self._lock.acquire(blocking=snapshot is None):
+            return snapshot  # type: ignore[return-value]
+        try:
+            self._checked = now  # a database away is asked again in a second, not by every message
             with self._sessions() as session, session.begin():
                 generation = session.scalar(select(Generation.value).where(Generation.name == NAME)) or 0
                 if self._snapshot is None or self._snapshot.generation != generation or local != self._local:
                     self._snapshot = _read(session, generation)
-            self._checked, self._local = now, local
+            self._local = local
             return self._snapshot
+        finally:
+            self._lock.release()
 
 
 def _read(session: Session, generation: int) -> Snapshot:

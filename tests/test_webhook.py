@@ -200,3 +200,9 @@ def test_redis_down_keeps_the_job_for_the_sweeper(client, hotline, monkeypatch) 
     assert jobs.sweep(hotline) == 1
     with hotline.db.session() as s:
         assert s.scalars(select(Outbox)).one().pushed_at is not None
+
+
+def test_a_signature_header_that_is_not_ascii_is_refused_not_crashed(client) -> None:
+    form = twilio_form("+6281234567890", "halo")
+    response = client.post("/twilio/messages", data=form, headers={"X-Twilio-Signature": "sïgnatüre"})
+    assert response.status_code == 403

@@ -234,7 +234,10 @@ class Engine:
         """Move the conversation through its flow's shared machine; returns the new state."""
         machine = self.machines[conv.flow]
         idle = self._idle.setdefault(machine, [])
-        model = idle.pop() if idle else self._new_model(machine)  # pop and append: atomic
+        try:
+            model = idle.pop()  # atomic: two threads never get one model
+        except IndexError:
+            model = self._new_model(machine)
         try:
             machine.set_state(conv.state, model=model)
             model.trigger(trigger, **kwargs)  # type: ignore[attr-defined]

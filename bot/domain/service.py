@@ -94,8 +94,8 @@ def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming
     if site is None:
         raise NoSite("no site loaded")
     if (member_id := directory.member_id_for(site.id, msg.sender)) is not None:
-        member = session.get(Member, member_id)
-        if member is not None and member.active and not _reporting(session, msg, site):
+        member = session.get(Member, member_id)  # the cache may be a second old: check the row
+        if _still_member(member, site, msg.sender) and not _reporting(session, msg, site):
             return _member_step(session, hotline, session.merge(site, load=False), member, msg, now)
     contact = queries.contact_for(session, msg.sender, now, msg.channel)
     row = queries.lock_conversation(session, contact.id, site.id, now)
@@ -191,6 +191,15 @@ def _record(session: Session, msg: Incoming, now: datetime, **who: object) -> in
         **who,
     }
     return queries.record_inbound(session, values)
+
+
+def _still_member(member: Member | None, site: Site, sender: str) -> bool:
+    return (
+        member is not None
+        and member.active
+        and member.site_id == site.id
+        and member.phone == sender.removeprefix("whatsapp:")
+    )
 
 
 def _reporting(session: Session, msg: Incoming, site: Site) -> bool:
