@@ -193,7 +193,7 @@ def resident(client):
     return Resident(client, "+6281234567890")
 
 
-def work(app, redis, until: datetime | None = None) -> None:
+def work(app, redis, until: datetime | None = None, logging_level: str = "INFO") -> None:
     """Run every queued job with a real rq worker, in burst mode, and the scheduled ones due by
     `until` (default: the hotline's clock, which tests move by hand), as rq's scheduler would."""
     from rq import Queue
@@ -203,7 +203,7 @@ def work(app, redis, until: datetime | None = None) -> None:
     until = until or app.extensions["hotline"].clock()
     with app.app_context():
         while True:
-            SimpleWorker(queues, connection=redis).work(burst=True)
+            SimpleWorker(queues, connection=redis).work(burst=True, logging_level=logging_level)
             due = [
                 (queue, job_id)
                 for queue in queues

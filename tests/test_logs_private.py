@@ -18,17 +18,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rq import Queue, SimpleWorker
-from rq.job import Job
 from sqlalchemy import select
 
 from bot.cli import main
 from bot.domain import engine  # noqa: F401  (imported first: it pins `transitions` at WARNING)
 from bot.jobs import sending
-from bot.jobs.queue import LANES
 from storage import users as accounts
 from storage.models import Member, Message, Site
 from tests.conftest import PRE_NUMBER, Resident, new_sid, post_signed
+from tests.conftest import work as shared_work
 from tests.fake_twilio import FakeTwilio, fake_twilio_fixture  # noqa: F401  (the fixture)
 from tests.test_duty import roster  # noqa: F401  (the fixture)
 from tests.test_sending import twilio  # noqa: F401  (the fixture)
@@ -119,21 +117,7 @@ def debug_logs(request, caplog: pytest.LogCaptureFixture) -> Iterator[pytest.Log
 
 def work(app, redis, until: datetime | None = None) -> None:  # type: ignore[no-untyped-def]
     """conftest's `work`, with rq's own worker logging at DEBUG too (rq sets INFO by default)."""
-    queues = [Queue(name, connection=redis) for name in LANES]
-    until = until or app.extensions["hotline"].clock()
-    with app.app_context():
-        while True:
-            SimpleWorker(queues, connection=redis).work(burst=True, logging_level="DEBUG")
-            due = [
-                (queue, job_id)
-                for queue in queues
-                for job_id in queue.scheduled_job_registry.get_jobs_to_schedule(int(until.timestamp()))
-            ]
-            if not due:
-                return
-            for queue, job_id in due:
-                queue.scheduled_job_registry.remove(job_id)
-                queue.enqueue_job(Job.fetch(job_id, connection=redis))
+    shared_work(app, redis, until, logging_level="DEBUG")
 
 
 def bansos_report(client) -> str:  # type: ignore[no-untyped-def]
