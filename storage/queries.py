@@ -10,26 +10,12 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import Area, Contact, Conversation, Message, Site
+from storage.models import Contact, Conversation, Message
 from storage.outbox import add_job
 
 
 def bare_number(number: str) -> str:
     return number.removeprefix("whatsapp:")
-
-
-def site_for_number(session: Session, to: str) -> Site | None:
-    """The site that claims the number texted; a number nobody claims goes to the first site.
-    (The webhook reads the process's directory instead: storage.directory.)"""
-    sites = session.scalars(select(Site).order_by(Site.position, Site.id)).all()
-    for site in sites:
-        if bare_number(to) in {bare_number(n) for n in site.numbers}:
-            return site
-    return sites[0] if sites else None
-
-
-def site_places(session: Session, site_id: int) -> list[Area]:
-    return list(session.scalars(select(Area).where(Area.site_id == site_id, Area.active).order_by(Area.id)))
 
 
 # The statements of every inbound message, built once per dialect (not per call), each one
