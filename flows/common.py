@@ -10,6 +10,7 @@ from flows.model import (
     EMERGENCY,
     FIRST,
     NAME,
+    PHONE,
     SUMMARY,
     AskWith,
     Choice,
@@ -21,6 +22,7 @@ from flows.model import (
     Step,
     Text,
     YesNo,
+    never_if,
     only_if,
     when,
 )
@@ -55,6 +57,10 @@ SAFER_NUMBER = Step("safer_number", "ask.safer_number", Phone(), skip=True, ask_
 CODEWORD = Step("codeword", "ask.codeword", Codeword(), skip=True, ask_if=only_if(CONTACT, "call", "message"))
 
 
+# A resident reported for by a KK member who has no phone (see flows.onbehalf) is not asked how
+# to be contacted: nothing is ever sent to them.
+NO_PHONE = never_if(PHONE, "", None)
+
 # On SMS the safe time comes with the contact method ("2 malam").
 CONTACT_TIME = Step(
     "contact_time",
@@ -70,6 +76,7 @@ CONTACT_TIME = Step(
     ),
     skip=True,
     sms_with=AskWith("contact", "ask.contact_time.with.sms"),  # "2 malam"
+    not_if=NO_PHONE,
 )
 # On SMS the name comes with "send" ("1 Rina"): a name alone is never read as a choice.
 NAME_STEP = Step(
@@ -102,6 +109,7 @@ def closing(*safety: Step) -> tuple[Step, ...]:
                 when("none", goto="name"),
             ),
             role=CONTACT,
+            not_if=NO_PHONE,
         ),
         CONTACT_TIME,
         *safety,
@@ -183,5 +191,8 @@ SYSTEM_KEYS = (
     "hint.nik_date",
     "hint.bpjs_card",
     "hint.misses",
+    "hint.form_command",
+    "onbehalf.welcome",
+    "onbehalf.submitted",
     *sorted(sms.key(k) for k in sms.SHORT),  # the SMS wording, said instead on SMS
 )

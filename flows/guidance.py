@@ -14,8 +14,12 @@ GUIDANCE: dict[str, str] = {
     "call_me": "guide.call_me",
 }
 NO_CONTACT = "guide.no_contact"  # the resident chose "don't contact me", even after being asked again
+# A report a member took for a resident (posko, phone call): who took it; and when the resident
+# has no phone of their own, that the hotline sends them nothing.
+TAKEN_FOR = "guide.taken_for"
+NO_PHONE = "guide.no_phone"
 LATER = "member.resident_later"  # a message to the resident waits for the safe time they chose
 SAFER = "member.safer_number"  # the safer number a resident gave for calls, in LIHAT
 CODEWORD = "member.codeword"  # the resident's code word, in the holder's LIHAT
 ALARM, ALARM_CLOSED = "member.codeword_alarm", "member.codeword_closed"  # the code word texted
-KEYS = (*GUIDANCE.values(), NO_CONTACT, LATER, SAFER, CODEWORD, ALARM, ALARM_CLOSED)
+KEYS = (*GUIDANCE.values(), NO_CONTACT, TAKEN_FOR, NO_PHONE, LATER, SAFER, CODEWORD, ALARM, ALARM_CLOSED)

@@ -24,6 +24,8 @@ VERBS: dict[str, tuple[str, ...]] = {
     "BALAS": ("balas", "reply", "kirim"),
     "BANTUAN": ("bantuan", "help", "menu", "?"),
     "LAPOR": ("lapor", "report"),
+    # A report for a resident at the posko or on the phone: the member answers for them.
+    "WARGA": ("warga", "lapor warga", "laporan warga", "walk in", "walkin", "for resident"),
     "MEDIA": ("media", "foto", "suara", "rekaman", "video", "lampiran"),
 }
 NEEDS_CODE = frozenset(

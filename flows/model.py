@@ -26,7 +26,11 @@ CONTACT = "contact"  # the answer is how to reach the resident: one of CONTACT_M
 NAME = "name"  # the answer is the name the resident gave, if any
 SUMMARY = "summary"  # the report is read back before this step asks to send it
 MENU = "menu"  # the answer is the name of a category flow (the start flow's last step)
-ROLES = frozenset({EMERGENCY, CONTACT, NAME, SUMMARY, MENU})
+# A report a KK member takes on a resident's behalf (walk-in, phone call): where it came in, and
+# the resident's own number ("" when they have none).
+CHANNEL = "channel"
+PHONE = "phone"
+ROLES = frozenset({EMERGENCY, CONTACT, NAME, SUMMARY, MENU, CHANNEL, PHONE})
 CONTACT_METHODS = ("call", "message", "none")  # option values of the CONTACT step
 CONTACT_OK = frozenset({"call", "message"})  # the resident agreed to be contacted
 CONTACT_MESSAGE = "message"  # notices and BALAS relays go only to those who chose messages
@@ -231,6 +235,9 @@ class Step:
     role: str | None = None  # one of ROLES, for the engine
     # Asked only when an earlier answer (by its key in the report) is one of these values.
     ask_if: tuple[str, frozenset[str]] | None = None
+    # Not asked when an earlier answer is one of these (an answer never given does not count):
+    # no question about contacting a resident who has no phone.
+    not_if: tuple[str, frozenset[str | None]] | None = None
     sms_with: AskWith | None = None  # on SMS, asked together with a required step (see AskWith)
 
     def __post_init__(self) -> None:
@@ -245,7 +252,11 @@ class Step:
                 raise ValueError(f"step {self.name}: a rule that reads the flags cannot jump")
 
     def wanted(self, answers: Mapping[str, Any]) -> bool:
-        """Whether the step is asked, given the answers so far (see `ask_if`)."""
+        """Whether the step is asked, given the answers so far (see `ask_if`, `not_if`)."""
+        if self.not_if is not None:
+            key, values = self.not_if
+            if key in answers and answers[key] in values:
+                return False
         if self.ask_if is None:
             return True
         key, values = self.ask_if
@@ -253,6 +264,10 @@ class Step:
 
 
 def only_if(key: str, *values: str) -> tuple[str, frozenset[str]]:
+    return key, frozenset(values)
+
+
+def never_if(key: str, *values: str | None) -> tuple[str, frozenset[str | None]]:
     return key, frozenset(values)
 
 

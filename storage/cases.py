@@ -28,33 +28,38 @@ def create_case(
     *,
     site_id: int,
     prefix: str,
-    contact: Contact,
-    conversation: Conversation,
+    contact: Contact | None,
+    conversation: Conversation | None,
     run: int,
     report: dict[str, Any],
     locale: str,
     now: datetime,
-    practice_numbers: list[Any] | tuple[str, ...] = (),
+    channel: str,
+    practice: bool = False,
+    consent_by: str | None = None,
 ) -> Case:
+    """The case of a submitted report. `contact` is the resident (None: a resident without a
+    phone, reported for by a member); `conversation` and `run` the messages that made it."""
     consent = report.get("consent") or {}
-    practice = is_practice(contact.phone, practice_numbers)
     for _ in range(10):  # a clash is rare; the unique index decides
         case = Case(
             code=new_code(prefix),
             site_id=site_id,
             area_id=report.get("area_id"),
-            contact_id=contact.id,
+            contact_id=contact.id if contact is not None else None,
             category=report["category"],
             urgent=report["urgent"],
             flags=report["flags"],
             answers={**report["answers"], "media": report.get("media", 0)},
-            contact_ok=report["contact_ok"] and not contact.stopped,
+            contact_ok=report["contact_ok"] and contact is not None and not contact.stopped,
             consent_at=datetime.fromisoformat(consent["at"]) if consent.get("at") else None,
             consent_version=consent.get("version"),
             locale=locale,
             created_at=now,
             updated_at=now,
             practice=practice,
+            channel=channel,
+            consent_by=consent_by,
         )
         try:
             with session.begin_nested():
@@ -64,18 +69,32 @@ def create_case(
         break
     else:
         raise RuntimeError("could not draw a free case code")
-    if report.get("name"):
+    if contact is not None and report.get("name"):
         contact.name = report["name"]
-    if codeword := report["answers"].get("codeword"):
+    if contact is not None and (codeword := report["answers"].get("codeword")):
         contact.codeword = codeword
-    session.execute(
-        update(Message)
-        .where(Message.conversation_id == conversation.id, Message.run == run)
-        .values(case_id=case.id)
-    )
-    add_event(session, case, "submitted", now, category=case.category, urgent=case.urgent)
+    if conversation is not None:
+        session.execute(
+            update(Message)
+            .where(Message.conversation_id == conversation.id, Message.run == run)
+            .values(case_id=case.id)
+        )
+    taken = {"channel": channel, "consent_by": consent_by} if consent_by else {}
+    add_event(session, case, "submitted", now, category=case.category, urgent=case.urgent, **taken)
     add_job(session, "assign_case", {"case_id": case.id, "reason": "submitted"}, now)
     return case
+
+
+def resident_contact(session: Session, phone: str, now: datetime) -> Contact:
+    """The contact of a resident a member reported for, by the number they gave: theirs if they
+    ever wrote (kept as it is: how they write, whether they said BERHENTI), else a new one that
+    has never written (messages to it go by SMS, which every phone reads)."""
+    contact = session.scalars(select(Contact).where(Contact.phone == phone)).first()
+    if contact is None:
+        contact = Contact(phone=phone, channel="sms", created_at=now)
+        session.add(contact)
+        session.flush()
+    return contact
 
 
 def is_practice(phone: str | None, practice_numbers: list[Any] | tuple[str, ...]) -> bool:

@@ -189,6 +189,12 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     # Reported from a practice number: out of figures and exports unless asked, purge --practice.
     practice: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Where the report came in: whatsapp | sms (the resident wrote), posko | telepon (a KK member
+    # took it for them: WARGA or the console's "Laporan baru").
+    channel: Mapped[str] = mapped_column(String(16), default="sms", server_default="sms")
+    # Who heard the resident agree aloud, for a report taken on their behalf ("member:Ani",
+    # "user:koord"); None when the resident agreed themselves by text.
+    consent_by: Mapped[str | None] = mapped_column(String(80))
 
     site: Mapped[Site] = relationship()
     area: Mapped[Area | None] = relationship()

@@ -17,7 +17,7 @@ from bot.domain import i18n
 from bot.domain.engine import Key, Say
 from bot.runtime import Hotline
 from flows.common import CONTACT_WINDOWS
-from flows.guidance import GUIDANCE, LATER, NO_CONTACT
+from flows.guidance import GUIDANCE, LATER, NO_CONTACT, NO_PHONE, TAKEN_FOR
 from flows.model import CONTACT, CONTACT_MESSAGE, CONTACT_NONE
 from storage import assignments, casestate, roster, sitetime
 from storage.cases import add_event
@@ -68,8 +68,14 @@ def tell_member(
 
 def guidance(case: Case) -> list[Say]:
     """What the member must know before acting: by the case's flags (sexual violence, forced
-    marriage, a request for a call) and when the resident does not want to be contacted."""
+    marriage, a request for a call), that a member took the report for the resident (and that
+    one without a phone gets no messages), and when the resident does not want to be contacted."""
     says = [Say(GUIDANCE[flag]) for flag in dict.fromkeys(case.flags) if flag in GUIDANCE]
+    if case.consent_by is not None:  # taken for the resident by a member or at the console
+        says.append(Say(TAKEN_FOR, {"channel": Key(f"opt.channel.{case.channel}")}))
+        if case.contact_id is None:
+            says.append(Say(NO_PHONE))
+            return says
     if case.answers.get(CONTACT) == CONTACT_NONE:
         says.append(Say(NO_CONTACT))
     return says

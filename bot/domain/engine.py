@@ -20,8 +20,9 @@ from typing import Any
 from transitions import Machine
 from transitions.core import MachineError
 
-from flows import CATEGORIES, START, reading, sms
+from flows import CATEGORIES, ON_BEHALF, START, reading, sms
 from flows.model import (
+    CHANNEL,
     CONTACT,
     CONTACT_CALL,
     CONTACT_HANDOFF,
@@ -35,6 +36,7 @@ from flows.model import (
     FLAG_HANDOFF,
     MENU,
     NAME,
+    PHONE,
     SUMMARY,
     Choice,
     Flow,
@@ -101,6 +103,9 @@ class Context:
     # What the replies go by: on SMS (each segment paid, a small screen) the shorter texts and
     # two questions in one message where a flow pairs them (flows.model.AskWith).
     channel: str = "whatsapp"
+    # The sender is a KK member who asked to report for a resident (WARGA): a report started now
+    # begins with the engine's `on_behalf` flow instead of the resident's safety and consent.
+    on_behalf: bool = False
 
 
 # Effects: what happened, for the caller to persist.
@@ -186,7 +191,7 @@ def build_machine(flow: Flow) -> Machine:
         machine.add_transition("answer", step.name, flow.following(step.name))
         if step.skip:
             machine.add_transition("skip", step.name, step.skip_to or flow.following(step.name))
-        if step.ask_if is not None or isinstance(step.answer, PlacePick):  # not wanted: on to the next
+        if step.ask_if or step.not_if or isinstance(step.answer, PlacePick):  # not wanted: on to the next
             machine.add_transition("pass", step.name, flow.following(step.name))
         if isinstance(step.answer, PlacePick):
             machine.add_transition("retry", step.name, flow.steps[i - 1].name)
@@ -198,17 +203,21 @@ def build_machine(flow: Flow) -> Machine:
 def answer_key(step: Step) -> str:
     """Where a step's answer is kept in the report: the contact method and the name under their
     role, whatever the step is called (duty and the console read them there); the rest by name."""
-    return step.role if step.role in (CONTACT, NAME) else step.name
+    return step.role if step.role in (CONTACT, NAME, CHANNEL, PHONE) else step.name
 
 
 class Engine:
     """Runs the flows it is given: `start` (safety, consent and a MENU step choosing a category)
-    and the category flows, one of them `catch_all` for a report whose category is unknown."""
+    and the category flows, one of them `catch_all` for a report whose category is unknown;
+    `on_behalf`, when given, is the start of a report a KK member takes for a resident (its
+    CHANNEL and PHONE answers go into the report's "on_behalf", its MENU is the same)."""
 
-    def __init__(self, start: Flow, categories: Sequence[Flow]) -> None:
+    def __init__(self, start: Flow, categories: Sequence[Flow], on_behalf: Flow | None = None) -> None:
         self.start = start
+        self.on_behalf = on_behalf or start
         self.categories = tuple(categories)
-        self.flows = {f.name: f for f in (start, *self.categories)}
+        self.flows = {f.name: f for f in (start, self.on_behalf, *self.categories)}
+        self.starts = {start.name, self.on_behalf.name}
         self.machines: dict[str, Machine] = {name: build_machine(f) for name, f in self.flows.items()}
         self._idle: dict[Machine, list[_Model]] = {}  # models not moving a conversation now
         self._adding = threading.Lock()
@@ -216,9 +225,13 @@ class Engine:
         fallbacks = [f.name for f in self.categories if f.catch_all]
         if menu is None or len(fallbacks) != 1:
             raise ValueError("the start flow needs a MENU step, and exactly one category catch_all=True")
+        other = self.on_behalf.with_role(MENU)
+        if other is None or other.name != menu.name:
+            raise ValueError("the on_behalf flow ends in the start flow's MENU step")
         self.menu, self.fallback = menu.name, fallbacks[0]
-        # Kept elsewhere (consent on the contact), or moot (a place pick, the summary's "send").
-        self.unrecorded = {s.name for s in start.steps} | {
+        # Kept elsewhere (consent on the contact or case, the resident's number on the case), or
+        # moot (a place pick, the summary's "send").
+        self.unrecorded = {s.name for f in (start, self.on_behalf) for s in f.steps} | {CHANNEL, PHONE} | {
             s.name
             for f in self.categories
             for s in f.steps
@@ -270,7 +283,8 @@ class Engine:
         word = reading.global_word(msg.text) if msg.text else None
         data = conv.data
         paused = conv.updated_at is not None and ctx.now - conv.updated_at > ctx.pause
-        if conv.state != IDLE and paused and data.get("hold") != "safe_again" and word not in PAUSE_WORDS:
+        hold_off = data.get("hold") == "safe_again" or data.get("on_behalf")  # a member is not at risk
+        if conv.state != IDLE and paused and not hold_off and word not in PAUSE_WORDS:
             # On a shared phone the next message may not be theirs: nothing about the report
             # until they say it is safe to reply (DARURAT still marks it urgent first).
             if word == "DARURAT":
@@ -278,14 +292,14 @@ class Engine:
             data["hold"] = "safe_again"
             data["long_pause"] = ctx.now - conv.updated_at > IDLE_LIMIT  # type: ignore[operator]
             out.replies.append(Say("resume.safe"))
-        elif word == "TELEPON" and self._at_role(conv, CONTACT):
+        elif word == "TELEPON" and (self._at_role(conv, CONTACT) or self._at_role(conv, CHANNEL)):
             self._answer(conv, msg, ctx, out)  # "telepon" answers "how may we contact you?"
         elif word and word != "LEWATI":
             self._word(word, conv, msg, ctx, out)
         elif data.get("hold"):
             self._hold(conv, msg, ctx, out)
         elif conv.state == IDLE:
-            self._start(conv, msg, out)
+            self._start(conv, msg, out, on_behalf=ctx.on_behalf)
         elif word == "LEWATI":
             self._skip(conv, ctx, out)
         else:
@@ -293,14 +307,20 @@ class Engine:
 
     # -- starting, prompting, finishing -------------------------------------------------------
 
-    def _start(self, conv: Conv, msg: Inbound, out: Outcome) -> None:
+    def _start(self, conv: Conv, msg: Inbound, out: Outcome, on_behalf: bool = False) -> None:
+        """A new report: the resident's start, or the member's for a resident (WARGA, and a
+        report begun again inside one)."""
+        on_behalf = on_behalf or bool(conv.data.get("on_behalf"))
+        start = self.on_behalf if on_behalf else self.start
         conv.run += 1
-        conv.flow, conv.state = self.start.name, self.start.first
+        conv.flow, conv.state = start.name, start.first
         conv.data = {"answers": {}, "flags": [], "urgent": False, "misses": 0, "media": 0}
-        if intent := self.detect_intent(msg.text):
+        if on_behalf:
+            conv.data["on_behalf"] = True
+        elif intent := self.detect_intent(msg.text):
             conv.data["intent"] = intent
             self._flag_words(self.flows[intent], msg.text, conv.data)
-        out.replies.append(Say("welcome"))
+        out.replies.append(Say("onbehalf.welcome" if on_behalf else "welcome"))
         self._prompt(conv, out)
 
     def _prompt(self, conv: Conv, out: Outcome) -> None:
@@ -371,10 +391,13 @@ class Engine:
                 out.replies.append(Say("help"))
         elif word == "MENU":
             if in_report and consented:
-                conv.flow, conv.state = self.start.name, self.menu
-                keep = {"consent": data["consent"]}
-                conv.data = {"answers": {}, "flags": [], "urgent": False, "misses": 0, "media": 0}
-                conv.data.update(keep)
+                on_behalf = bool(data.get("on_behalf"))
+                conv.flow = (self.on_behalf if on_behalf else self.start).name
+                conv.state = self.menu
+                # Consent stays, and a member's answers about how the report came in.
+                answers = {k: v for k, v in data["answers"].items() if on_behalf and k in (CHANNEL, PHONE)}
+                conv.data = {"answers": answers, "flags": [], "urgent": False, "misses": 0, "media": 0}
+                conv.data.update({k: data[k] for k in ("consent", "on_behalf") if k in data})
                 out.replies.append(Say("restarted"))
                 self._prompt(conv, out)
             else:
@@ -423,7 +446,7 @@ class Engine:
             data["urgent"] = True
             _add_flag(data, FLAG_DARURAT)
             out.replies.append(Say("urgent.noted"))
-            if data.get("hold") in (None, "safe_again") and conv.flow != self.start.name:
+            if data.get("hold") in (None, "safe_again") and conv.flow not in self.starts:
                 with suppress(MachineError):  # past the questions already: carry on there
                     self.fire(conv, "hurry")
         if reprompt and not data.get("hold"):
@@ -545,7 +568,7 @@ class Engine:
             result = Miss("hint.media")  # the bot cannot listen: say how to answer instead
         if isinstance(result, Miss):
             data["misses"] = data.get("misses", 0) + 1
-            if data["misses"] >= MISSES and data.get("consent"):
+            if data["misses"] >= MISSES and data.get("consent") and not data.get("on_behalf"):
                 data["hold"] = "handoff"
                 out.replies.append(Say("handoff.offer"))
                 return
@@ -601,7 +624,8 @@ class Engine:
                     out.replies.append(Say(rule.say))
                 if rule.consent:
                     data["consent"] = {"version": rule.consent, "at": ctx.now.isoformat()}
-                    out.effects.append(Consented(rule.consent, ctx.now))
+                    if not data.get("on_behalf"):  # the member's own number consents to nothing
+                        out.effects.append(Consented(rule.consent, ctx.now))
                 end = end or rule.end
         self.fire(conv, "answer", value=value)
         if end:
@@ -610,12 +634,12 @@ class Engine:
         if data.get("call_me") and data.get("consent"):  # TELEPON before consent: now we may
             self._submit(conv, out, kind="call")
             return True
-        if conv.flow == self.start.name and conv.state == DONE:  # the menu chose a category
+        if conv.flow in self.starts and conv.state == DONE:  # the menu chose a category
             conv.flow, conv.state = value, self.flows[value].first
         return False
 
     def _after_move(self, conv: Conv, ctx: Context, out: Outcome) -> None:
-        at_menu = conv.flow == self.start.name and conv.state == self.menu
+        at_menu = conv.flow in self.starts and conv.state == self.menu
         intent = conv.data.pop("intent", None) if at_menu else None
         if intent:  # "sy mau lapor kdrt" before consent: skip the menu
             conv.flow, conv.state = intent, self.flows[intent].first
@@ -678,7 +702,7 @@ class Engine:
         answers = data["answers"]
         if kind == "call":
             answers[CONTACT] = CONTACT_CALL
-        category = conv.flow if conv.flow != self.start.name else data.get("intent", self.fallback)
+        category = conv.flow if conv.flow not in self.starts else data.get("intent", self.fallback)
         method = answers.get(CONTACT) or CONTACT_NONE
         extra = {"handoff": [FLAG_HANDOFF], "call": [FLAG_CALL]}.get(kind, [])
         report = {
@@ -693,9 +717,14 @@ class Engine:
             "media": data.get("media", 0),
             "consent": data.get("consent"),
         }
+        if data.get("on_behalf"):  # how it came in, and the resident's number ("" or None: none)
+            report["on_behalf"] = {"channel": answers.get(CHANNEL), "phone": answers.get(PHONE) or None}
         out.effects.append(Submit(report))
-        out.replies.append(Say({"handoff": "handoff.done", "call": "call.done"}.get(kind, "submitted")))
-        if kind == "report":
+        if data.get("on_behalf"):
+            out.replies.append(Say("onbehalf.submitted"))
+        else:
+            out.replies.append(Say({"handoff": "handoff.done", "call": "call.done"}.get(kind, "submitted")))
+        if kind == "report" and not data.get("on_behalf"):
             out.replies.append(Say(f"submitted.{method}"))
         advice = self.advice.get(category, {})
         for key in dict.fromkeys(advice[f] for f in report["flags"] if f in advice):
@@ -761,5 +790,5 @@ def _add_flag(data: dict[str, Any], flag: str) -> None:
         data["flags"].append(flag)
 
 
-ENGINE = Engine(START, CATEGORIES)
+ENGINE = Engine(START, CATEGORIES, ON_BEHALF)
 MACHINES = ENGINE.machines

@@ -479,5 +479,11 @@ def _list(session: Session, member: Member) -> list[Say]:
 
 
 def is_resident_word(body: str) -> bool:
-    """LAPOR: a member reporting as a resident goes through the resident conversation."""
-    return _WORDS.get(norm(body)) == "LAPOR"
+    """LAPOR (a member reporting as a resident) and WARGA (for one) go through the resident
+    conversation."""
+    return _WORDS.get(norm(body)) in ("LAPOR", "WARGA")
+
+
+def is_on_behalf_word(body: str) -> bool:
+    """WARGA: the member answers a report's questions for a resident who came or phoned."""
+    return _WORDS.get(norm(body)) == "WARGA"

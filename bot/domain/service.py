@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.domain import duty, i18n, members
+from bot.domain import duty, i18n, members, walkin
 from bot.domain.engine import (
     ENGINE,
     IDLE,
@@ -93,9 +93,12 @@ def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming
     site = directory.site_for_number(msg.to)  # detached: read, never written, on this path
     if site is None:
         raise NoSite("no site loaded")
+    member = None
     if (member_id := directory.member_id_for(site.id, msg.sender)) is not None:
         member = session.get(Member, member_id)  # the cache may be a second old: check the row
-        if _still_member(member, site, msg.sender) and not _reporting(session, msg, site):
+        if not _still_member(member, site, msg.sender):
+            member = None
+        elif not _reporting(session, msg, site):
             return _member_step(session, hotline, session.merge(site, load=False), member, msg, now)
     contact = queries.contact_for(session, msg.sender, now, msg.channel)
     row = queries.lock_conversation(session, contact.id, site.id, now)
@@ -119,9 +122,11 @@ def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming
     # A deep copy: the row must see a new value, or SQLAlchemy finds nothing changed in JSON.
     conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
     inbound = Inbound(msg.body, len(msg.media), tuple(kind for _, kind in msg.media))
-    outcome = ENGINE.step(conv, inbound, Context(now, places, _pause(hotline), channel=msg.channel))
+    on_behalf = member is not None and row.state == IDLE and members.is_on_behalf_word(msg.body)
+    ctx = Context(now, places, _pause(hotline), channel=msg.channel, on_behalf=on_behalf)
+    outcome = ENGINE.step(conv, inbound, ctx)
 
-    says, case_id = _apply(session, site, contact, row, conv, outcome, now, inbound_id)
+    says, case_id = _apply(session, site, contact, row, conv, outcome, now, inbound_id, member)
     # The inbound joins the run it belongs to now (the first message of a report opens it).
     _save(row, conv, now)
     if conv.run != run_before:
@@ -141,9 +146,10 @@ def _apply(
     outcome: Outcome,
     now: datetime,
     inbound_id: int,
+    member: Member | None = None,
 ) -> tuple[list[Say], int | None]:
     """Persist what the engine said happened; the replies (with the case code once there is one)
-    and the case submitted, if any."""
+    and the case submitted, if any. `member`: the sender is a KK member (WARGA: for a resident)."""
     says = list(outcome.replies)
     case_id = None
     for effect in outcome.effects:
@@ -151,18 +157,7 @@ def _apply(
             case Consented(version, at):
                 contact.consent_at, contact.consent_version = at, version
             case Submit(report):
-                case = cases.create_case(
-                    session,
-                    site_id=site.id,
-                    prefix=site.prefix,
-                    contact=contact,
-                    conversation=row,
-                    run=conv.run,
-                    report=report,
-                    locale=conv.locale,
-                    now=now,
-                    practice_numbers=site.practice,
-                )
+                case = _submitted(session, site, contact, row, conv, report, now, member)
                 case_id = case.id
                 says = [Say(s.key, {"code": case.code, **s.params}, s.options) for s in says]
             case ShowStatus():
@@ -176,6 +171,31 @@ def _apply(
             case UrgentNow():
                 cases.make_latest_urgent(session, contact.id, now)
     return says, case_id
+
+
+def _submitted(
+    session: Session,
+    site: Site,
+    contact: Contact,
+    row: Conversation,
+    conv: Conv,
+    report: dict[str, Any],
+    now: datetime,
+    member: Member | None,
+) -> Case:
+    """The case of a submitted report: the sender's own, or (WARGA) a resident's that a member
+    took for them, which the member's own number has no part in."""
+    practice = cases.is_practice(contact.phone, site.practice)
+    if "on_behalf" in report:
+        taken_by = f"member:{member.name}" if member is not None else "member"
+        return walkin.record(
+            session, site, report, locale=conv.locale, now=now, taken_by=taken_by,
+            conversation=row, run=conv.run, practice=practice,
+        )  # fmt: skip
+    return cases.create_case(
+        session, site_id=site.id, prefix=site.prefix, contact=contact, conversation=row, run=conv.run,
+        report=report, locale=conv.locale, now=now, channel=contact.channel, practice=practice,
+    )  # fmt: skip
 
 
 def _record(session: Session, msg: Incoming, now: datetime, **who: object) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain import i18n
 from bot.render import catalogs
-from flows import CATEGORIES, FLOWS, START, reading
+from flows import CATEGORIES, FLOWS, reading
 from flows.model import DONE, FIRST, MENU, Flow, PlacePick
 
 # Labels of the edges no answer names (the mechanism document says them in its own language).
@@ -24,18 +24,18 @@ def _edges(flow: Flow) -> list[tuple[str, str, str]]:
             edges.append((step.name, step.skip_to or flow.following(step.name), SKIPPED))
         if isinstance(step.answer, PlacePick):
             edges.append((step.name, flow.steps[flow.steps.index(step) - 1].name, NOT_IT))
-        if step.ask_if is not None:
+        if step.ask_if is not None or step.not_if is not None:
             edges.append((step.name, flow.following(step.name), NOT_ASKED))
         edges.append((step.name, flow.following(step.name), ""))
     return edges
 
 
 def graph(flow: Flow) -> list[tuple[str, str, str]]:
-    """(from, to, label) of the drawing: the steps' edges and, from the start flow's menu, one to
+    """(from, to, label) of the drawing: the steps' edges and, from a start flow's menu, one to
     each category flow (by its name). DONE is where a report ends. The Mermaid text and the
     mechanism document's pictures are both drawn from this."""
     edges = _edges(flow)
-    menu = START.with_role(MENU) if flow is START else None
+    menu = flow.with_role(MENU)
     if menu is not None:
         edges += [(menu.name, c.name, c.name) for c in CATEGORIES]
     return edges

@@ -134,7 +134,7 @@ LABEL_KEYS = (
     *("follow_up", "follow_up.rule", "follow_up.category", "follow_up.category.rule"),
     *("follow_up_alert", "follow_up_alert.rule"),
     *("referrals.intro", "col.institution", "col.typed"),
-    *("steps.intro", "steps.moves", "col.step", "col.kind", "steps.open", "steps.finished"),
+    *("steps.intake", "steps.intro", "steps.moves", "col.step", "col.kind", "steps.open", "steps.finished"),
     *("col.action", "col.from", "col.to", "steps.same", "steps.picture", "flows.picture"),
     *("rights.intro", "rights.also", "rights.says", "right.consent.head", "right.consent"),
     *("right.contact.head", "right.contact", "right.codeword.head", "right.codeword"),
@@ -336,6 +336,7 @@ def _steps(doc: Mechanism, locale: str) -> Section:
         "steps",
         t("h.steps", locale),
         (
+            Para(t("steps.intake", locale)),
             Para(t("steps.intro", locale)),
             Table(("No", t("col.step", locale), t("col.kind", locale)), states),
             Para(t("steps.moves", locale)),

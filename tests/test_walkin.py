@@ -1,0 +1,146 @@
+"""Reports a KK member takes for a resident, through the signed webhook: WARGA, the answers the
+resident gives (at the posko or on the phone), the resident's own phone optional; the case says
+where it came from and who heard the resident agree, and nothing is the member's own report."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.domain import walkin
+from bot.domain.engine import ENGINE, Consented, Context, Conv, Inbound, Submit
+from flows.places import Place
+from storage.models import Case, CaseEvent, Contact, Message
+from tests.conftest import Resident, work
+from tests.test_duty import A, B, KETUA, RESIDENT, roster, to  # noqa: F401  (roster: a fixture)
+
+# A child hit by her father yesterday in Lompoe, reported by Bu Ani for a resident at the posko.
+START = ("WARGA", "1", "ya")
+CHILD = ("1", "tidak", "2 9", "1 dipukul ayahnya", "2 kemarin", "lompoe")
+
+
+def _taken(member: Resident, *answers: str) -> str:
+    for body in answers:
+        member.says(body)
+    found = re.search(r"kode (PRE-\w{5})", member.last)
+    assert found, member.last
+    return found.group(1)
+
+
+def _case(hotline, code: str) -> Case:
+    with hotline.db.session() as s:
+        case = s.scalars(select(Case).where(Case.code == code)).one()
+        s.expunge(case)
+        return case
+
+
+def test_warga_without_a_phone_makes_a_posko_case_nobody_is_messaged_about(
+    app, client, redis, hotline, console, roster
+) -> None:
+    ani = Resident(client, A)
+    assert re.search(r"Laporan untuk warga.*lewat\?", ani.says("WARGA"), re.S)
+    assert "setuju" in ani.says("1")
+    assert "HP warga" in ani.says("ya")
+    assert "1." in ani.says("tidak ada")  # the menu
+    code = _taken(ani, *CHILD, "1")
+    assert "Laporan warga tercatat" in ani.last and "Anda" not in ani.last.split("kode")[0]
+
+    case = _case(hotline, code)
+    assert (case.channel, case.contact_id, case.consent_by) == ("posko", None, "member:Bu Ani")
+    assert case.consent_version and case.consent_at is not None
+    assert case.urgent and "child_victim" in case.flags  # the same rules as a resident's report
+    assert case.answers["age"] == 9 and "contact" not in case.answers  # never asked how to contact
+    with hotline.db.session() as s:
+        mine = s.scalars(select(Contact).where(Contact.phone == A)).one()
+        assert mine.consent_at is None  # the member's own number agreed to nothing
+        assert s.scalars(select(Case).where(Case.contact_id == mine.id)).all() == []
+        taken = s.scalars(select(Message).where(Message.case_id == case.id, Message.direction == "in")).all()
+        assert [m.body for m in taken][:2] == ["WARGA", "1"]  # what the member typed is its record
+        submitted = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).first()
+        assert submitted.data["consent_by"] == "member:Bu Ani" and submitted.data["channel"] == "posko"
+
+    work(app, redis)
+    offers = [m for n in (A, B, KETUA) for m in to(console, n) if "tidak punya HP" in m]
+    assert offers and all("posko" in m.lower() for m in offers)
+    holder = next(n for n in (A, B, KETUA) if any(code in m for m in to(console, n)))
+    assert "Anda tangani" in Resident(client, holder).says(f"TERIMA {code.split('-')[1]}")
+    work(app, redis)
+    assert {m.to.removeprefix("whatsapp:") for m in console.sent} <= {A, B, KETUA, "+628110001009"}
+
+
+def test_warga_by_phone_with_the_residents_number_links_their_contact(
+    app, client, redis, hotline, console, roster
+) -> None:
+    budi = Resident(client, B)
+    lainnya = ("6", "1", "1", "Butuh kursi roda", "lompoe", "2 kapan saja", "1 Sari")
+    code = _taken(budi, "warga", "telepon", "ya", "0812-3456-7890", *lainnya)
+    case = _case(hotline, code)
+    assert (case.channel, case.consent_by, case.contact_ok) == ("telepon", "member:Bu Budi", True)
+    with hotline.db.session() as s:
+        contact = s.get_one(Contact, case.contact_id)
+        assert contact.phone == RESIDENT and contact.channel == "sms" and contact.name == "Sari"
+    work(app, redis)
+    short = code.split("-")[1]
+    holder = next(n for n in (A, B, KETUA) if any(f"TERIMA {short}" in m for m in to(console, n)))
+    assert "tidak punya HP" not in "\n".join(to(console, holder))
+    Resident(client, holder).says(f"TERIMA {short}")
+    work(app, redis)
+    assert any(code in m for m in to(console, RESIDENT))  # asked for messages: told it was taken
+    # The resident's own STATUS finds it by their number.
+    assert code in Resident(client, RESIDENT).says("STATUS")
+
+
+def test_warga_refused_consent_records_nothing(app, client, hotline, roster) -> None:
+    ani = Resident(client, A)
+    ani.says("WARGA")
+    ani.says("posko")
+    assert "tidak setuju" in ani.says("tidak")
+    with hotline.db.session() as s:
+        assert s.scalars(select(Case)).all() == []
+    assert "TERIMA" in ani.says("BANTUAN")  # back on the member side: the command list
+
+
+def test_warga_from_a_resident_is_an_ordinary_report(client) -> None:
+    assert "aman membalas" in Resident(client, RESIDENT).says("warga")
+
+
+# -- the engine and the form share one path ----------------------------------------------------
+
+PLACES = (Place(1, "Lompoe", "Bacukiki"),)
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+
+def test_the_on_behalf_start_never_consents_for_the_member_and_menu_keeps_it() -> None:
+    conv, ctx = Conv(), Context(NOW, PLACES, on_behalf=True)
+    effects = []
+    for text in ("WARGA", "2", "ya", "LEWATI", "MENU"):
+        effects += ENGINE.step(conv, Inbound(text), ctx).effects
+    assert not [e for e in effects if isinstance(e, Consented)]
+    assert conv.flow == "onbehalf" and conv.data["on_behalf"] and conv.data["answers"]["channel"] == "telepon"
+    plain = Conv()
+    ENGINE.step(plain, Inbound("WARGA"), Context(NOW, PLACES))  # not a member: the resident's start
+    assert plain.flow == "start"
+
+
+def test_the_form_is_read_by_the_same_readers_and_rules() -> None:
+    fields = {"came_by": "posko", "consent": "yes", "danger": "no", "who": "child", "age": "9"}
+    fields |= {"kind": ["physical"], "perpetrator": "family", "area": "Lompoe", "name": "Rina"}
+    filled = walkin.fill("kekerasan", fields, PLACES, NOW)
+    assert filled.errors == {} and filled.report is not None
+    assert filled.report["urgent"] and filled.report["on_behalf"] == {"channel": "posko", "phone": None}
+    assert filled.report["area_id"] == 1 and "contact" not in filled.asked
+    assert walkin.fill("kekerasan", {**fields, "age": "banyak"}, PLACES, NOW).errors == {"age": "hint.age"}
+    assert walkin.fill("kekerasan", {**fields, "who": "alien"}, PLACES, NOW).errors == {"who": "hint.choice"}
+    assert walkin.fill("kekerasan", {**fields, "name": "batal"}, PLACES, NOW).errors == {
+        "name": walkin.NOT_A_COMMAND
+    }
+    refused = walkin.fill("kekerasan", {**fields, "consent": "no"}, PLACES, NOW)
+    assert refused.report is None and refused.errors == {"consent": "w.consent_declined"}
+    danger = walkin.fill("kekerasan", {**fields, "danger": "yes"}, PLACES, NOW)
+    assert "who" not in danger.asked and danger.report is not None  # straight to where
+    phone = walkin.fill("kekerasan", {**fields, "own_phone": "081234567890", "contact": "message"}, PLACES, NOW)
+    assert phone.report is not None and phone.report["on_behalf"]["phone"] == RESIDENT
+    assert phone.report["contact_ok"] and "codeword" in phone.asked
+    assert not any(isinstance(e, Submit) for e in ENGINE.step(Conv(), Inbound("x"), Context(NOW)).effects)
