@@ -144,3 +144,46 @@ def test_the_form_is_read_by_the_same_readers_and_rules() -> None:
     assert phone.report is not None and phone.report["on_behalf"]["phone"] == RESIDENT
     assert phone.report["contact_ok"] and "codeword" in phone.asked
     assert not any(isinstance(e, Submit) for e in ENGINE.step(Conv(), Inbound("x"), Context(NOW)).effects)
+
+
+def test_migration_0010_gives_existing_cases_the_channel_they_came_by(tmp_path) -> None:
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    db.upgrade("0009")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO sites (id, prefix, name, region_code, timezone, numbers, practice, position)"
+                " VALUES (1, 'PRE', 'P', '', 'Asia/Makassar', '[]', '[]', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO contacts (id, phone, channel, stopped, created_at)"
+                " VALUES (1, '+6281', 'whatsapp', 0, '2026-11-01')"
+            )
+        )
+        for case_id, contact in ((1, 1), (2, 1), (3, None)):
+            conn.execute(
+                text(
+                    "INSERT INTO cases (id, code, site_id, contact_id, category, urgent, flags, status, answers,"
+                    " contact_ok, locale, created_at, updated_at, practice) VALUES (:id, :code, 1, :contact,"
+                    " 'lainnya', 0, '[]', 'new', '{}', 0, 'id', '2026-11-01', '2026-11-01', 0)"
+                ),
+                {"id": case_id, "code": f"PRE-{case_id}", "contact": contact},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO messages (sid, direction, party, channel, contact_id, case_id, body, num_media,"
+                " media, status, created_at) VALUES ('SM1', 'in', 'resident', 'sms', 1, 1, 'halo', 0, '[]',"
+                " 'received', '2026-11-01')"
+            )
+        )
+    db.upgrade()
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, channel, consent_by FROM cases ORDER BY id")).all()
+    # By its first inbound message, else its contact's channel, else SMS.
+    assert [tuple(r) for r in rows] == [(1, "sms", None), (2, "whatsapp", None), (3, "sms", None)]
