@@ -11,6 +11,7 @@ KEKERASAN = (
     "1",
     "gak",  # not in danger now
     "sy sendiri, 34 thn",  # who, and the age
+    "tidak",  # no disability
     "1 dan 2, sy dipukul suami krn telat masak",  # what kind, and the story
     "suami, tadi malam",  # who did it, and when
     "kel lompoe",  # matched exactly: nothing to confirm
@@ -25,6 +26,7 @@ KEKERASAN_WHATSAPP = (
     "gak",
     "sy sendiri",
     "umur 34 thn",
+    "tidak",  # no disability
     "1 dan 2",
     "sy dipukul suami krn telat masak",
     "suami",
@@ -41,12 +43,25 @@ KEKERASAN_WHATSAPP = (
 REPORTS: dict[str, dict[str, tuple[str, ...]]] = {
     "kekerasan": {"sms": KEKERASAN, "whatsapp": KEKERASAN_WHATSAPP},
     "bansos": {
-        "sms": (*START, "2", "1", "1", "1,4", "1", "LEWATI", "PKH saya dicoret", "lompoe", "2 pagi", "1"),
+        "sms": (
+            *START,
+            "2",
+            "1",
+            "1 tidak",
+            "1,4",
+            "1",
+            "LEWATI",
+            "PKH saya dicoret",
+            "lompoe",
+            "2 pagi",
+            "1",
+        ),
         "whatsapp": (
             *START,
             "2",
             "1",
             "1",
+            "tidak",  # no disability
             "1,4",
             "1",
             "LEWATI",
@@ -59,12 +74,13 @@ REPORTS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "bpjs": {
-        "sms": (*START, "3", "1", "1", "tidak", "LEWATI", "kartu tdk aktif", "lompoe", "2 pagi", "1"),
+        "sms": (*START, "3", "1", "1 tidak", "tidak", "LEWATI", "kartu tdk aktif", "lompoe", "2 pagi", "1"),
         "whatsapp": (
             *START,
             "3",
             "1",
             "1",
+            "tidak",  # no disability
             "tidak",
             "LEWATI",
             "kartu tdk aktif",
@@ -81,7 +97,7 @@ REPORTS: dict[str, dict[str, tuple[str, ...]]] = {
             "4",
             "1",
             "2 16",
-            "3",
+            "3 tidak",  # forced: not known; no disability
             "2 anak sy mau dinikahkan",
             "lompoe",
             "2 malam",
@@ -94,6 +110,7 @@ REPORTS: dict[str, dict[str, tuple[str, ...]]] = {
             "1",
             "2",
             "16",
+            "tidak",  # no disability
             "3",
             "2",
             "anak sy mau dinikahkan",
@@ -106,11 +123,23 @@ REPORTS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "dokumen": {
-        "sms": (*START, "5", "3", "1 akta anak hilang", "lompoe", "2 pagi", "1"),
-        "whatsapp": (*START, "5", "3", "1", "akta anak hilang", "lompoe", "2", "pagi", "LEWATI", "1"),
+        "sms": (*START, "5", "2 tidak", "3 akta anak hilang", "lompoe", "2 pagi", "1"),
+        "whatsapp": (
+            *START,
+            "5",
+            "2",
+            "tidak",
+            "3",
+            "akta anak hilang",
+            "lompoe",
+            "2",
+            "pagi",
+            "LEWATI",
+            "1",
+        ),
     },
     "lainnya": {
-        "sms": (*START, "6", "1", "1", "butuh kursi roda", "lompoe", "2 pagi", "1"),
-        "whatsapp": (*START, "6", "1", "1", "butuh kursi roda", "lompoe", "2", "pagi", "LEWATI", "1"),
+        "sms": (*START, "6", "1", "1 ya", "butuh kursi roda", "lompoe", "2 pagi", "1"),
+        "whatsapp": (*START, "6", "1", "1", "ya", "butuh kursi roda", "lompoe", "2", "pagi", "LEWATI", "1"),
     },
 }

@@ -20,7 +20,11 @@ from flows.reading import gsm7, sms_segments
 
 CODE = "PRE-7K3QX"
 NOTICES = ("resident.accepted", "resident.closed")  # to a resident who chose messages
-TARGET = 12  # SMS segments of a complete Kekerasan report (issue 11)
+# SMS segments of a complete Kekerasan report: 12 in issue 11; 13 since the disability question
+# (monev), which cannot share a message there: each of the flow's five numbered questions already
+# carries its one optional question, and the danger question is a yes/no asked before we know
+# who it happened to.
+TARGET = 13
 CHANNELS = ("sms", "whatsapp")
 PLACES = (Place(1, "Lompoe", "Bacukiki"), Place(2, "Lemoe", "Bacukiki"), Place(3, "Lakessi", "Soreang"))
 

@@ -1,6 +1,7 @@
 """Bansos / DTKS / DTSEN: a household left out of social assistance."""
 
 from flows.common import TAIL
+from flows.disability import disability
 from flows.model import Choice, Flow, Nik, Option, Step, Text, when
 
 
@@ -97,6 +98,7 @@ FLOW = Flow(
             rules=(when("pkh", "bpnt", "other", "never", say="info.b.dtsen"),),
         ),
         Step("for_whom", "ask.b.for", FOR_WHOM),
+        disability("ask.disability", sms_with=("for_whom", "ask.disability.with.sms")),  # "1 tidak"
         Step(
             "vulnerable",
             "ask.b.vulnerable",

@@ -2,6 +2,7 @@
 
 from flows.bansos import FOR_WHOM
 from flows.common import TAIL
+from flows.disability import disability
 from flows.model import Choice, Digits, Flow, Option, Step, Text, YesNo, when
 
 FLOW = Flow(
@@ -26,6 +27,7 @@ FLOW = Flow(
             rules=(when("pbi_inactive", say="info.p.pbi"),),
         ),
         Step("for_whom", "ask.p.for", FOR_WHOM),
+        disability("ask.disability", sms_with=("for_whom", "ask.disability.with.sms")),  # "1 tidak"
         Step(
             "treatment",
             "ask.p.treatment",

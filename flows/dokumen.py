@@ -2,6 +2,7 @@
 
 from flows.bansos import FOR_WHOM
 from flows.common import TAIL
+from flows.disability import disability
 from flows.model import AskWith, Choice, Flow, Option, Step, Text
 
 FLOW = Flow(
@@ -9,7 +10,11 @@ FLOW = Flow(
     title="cat.dokumen",
     words=("dokumen", "ktp", "akta", "kartu keluarga", "adminduk"),
     intents=("ktp", "e ktp", "ektp", "akta", "akte", "kartu keluarga", "dukcapil", "adminduk"),
+    # For whom first, then the document and, on SMS in the same answer, what went wrong with it
+    # ("3 akta hilang"): each question with a number carries its optional one.
     steps=(
+        Step("for_whom", "ask.d.for", FOR_WHOM),
+        disability("ask.disability", sms_with=("for_whom", "ask.disability.with.sms")),  # "1 tidak"
         Step(
             "document",
             "ask.d.document",
@@ -24,8 +29,7 @@ FLOW = Flow(
                 multi=True,
             ),
         ),
-        Step("for_whom", "ask.d.for", FOR_WHOM),
-        Step("story", "ask.d.story", Text(), skip=True, sms_with=AskWith("for_whom", "ask.d.story.with.sms")),
+        Step("story", "ask.d.story", Text(), skip=True, sms_with=AskWith("document", "ask.d.story.with.sms")),
         *TAIL,
     ),
 )

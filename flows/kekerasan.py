@@ -1,6 +1,7 @@
 """Kekerasan: violence against a woman, a child, an elderly or disabled person."""
 
 from flows.common import SAFE_TAIL
+from flows.disability import disability
 from flows.model import Age, AskWith, Choice, Flow, Option, Rule, Step, Text, YesNo, when
 
 FOR_WHOM = Choice(
@@ -71,6 +72,9 @@ FLOW = Flow(
             rules=(Rule(under=18, urgent=True, flag="child_victim", say="note.child"),),
             sms_with=AskWith("who", "ask.k.age.with.sms"),  # "1 34", "anak 5 thn"
         ),
+        # About the one it happened to. On SMS on its own: every question with a number here
+        # already carries its optional one.
+        disability("ask.k.disability"),
         Step(
             "kind",
             "ask.k.kind",

@@ -2,6 +2,7 @@
 
 from flows.bansos import FOR_WHOM
 from flows.common import TAIL
+from flows.disability import disability
 from flows.model import Choice, Flow, Option, Step, Text
 
 FLOW = Flow(
@@ -23,6 +24,7 @@ FLOW = Flow(
             ),
         ),
         Step("for_whom", "ask.o.for", FOR_WHOM),
+        disability("ask.disability", sms_with=("for_whom", "ask.disability.with.sms")),  # "1 tidak"
         Step("story", "ask.o.story", Text()),
         *TAIL,
     ),

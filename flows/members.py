@@ -172,6 +172,7 @@ FIELDS = (
     "danger",
     "who",
     "age",
+    "disability",
     "kind",
     "perpetrator",
     "when",

@@ -4,6 +4,7 @@ The legal minimum age is 19 for both (UU 16/2019). In Lombok the practice is cal
 "merarik kodek" (merarik: elopement-marriage; kodek: small)."""
 
 from flows.common import SAFE_TAIL
+from flows.disability import disability
 from flows.model import Age, AskWith, Choice, Flow, Option, Rule, Step, Text, when
 
 FLOW = Flow(
@@ -76,6 +77,8 @@ FLOW = Flow(
             ),
             sms_with=AskWith("when", "ask.c.age.with.sms"),  # "minggu ini, 15 thn"
         ),
+        # About the child, asked after the age (a married or taken child's report starts there).
+        disability("ask.c.disability", sms_with=("forced", "ask.c.disability.with.sms")),  # "2 tidak"
         Step(
             "forced",
             "ask.c.forced",

@@ -12,6 +12,7 @@ SHORT = frozenset(
         # questions
         "ask.k.age",
         "ask.k.story",
+        "ask.k.disability",
         "ask.safer_number",
         "ask.contact",
         "ask.name",
@@ -35,7 +36,10 @@ SHORT = frozenset(
         "opt.docs.no_kk",
         "opt.vuln.disability",
         "opt.vuln.woman_head",
-        # what is said along the way
+        # what is said along the way (the two infos: short enough for "for whom" with the
+        # disability question after them in one SMS)
+        "info.b.dtsen",
+        "info.p.pbi",
         "contact.none_check",
         "summary",
         "submitted",

@@ -10,6 +10,7 @@ Works on SQLite and PostgreSQL, and on purged cases too: nothing here reads pers
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -94,11 +95,18 @@ def _most_first(rows: Any) -> dict[str, int]:
 
 
 def monthly(
-    session: Session, site_prefix: str, month: date, *, practice: bool = False, now: datetime | None = None
+    session: Session,
+    site_prefix: str,
+    month: date,
+    *,
+    practice: bool = False,
+    now: datetime | None = None,
+    follow_up_days: Mapping[str, int] | None = None,
 ) -> Figures:
     """The figures of the cases a site received in `month` (any day of it); UnknownSite if no
     site has this prefix. Practice cases (role-play) count only when `practice` is asked.
-    Follow-ups are overdue as of `now` (default: the current time)."""
+    Follow-ups are overdue as of `now` (default: the current time) after `follow_up_days`, the
+    reminders' configured days (storage.followup.parse_days; default: its defaults)."""
     site = session.scalars(select(Site).where(Site.prefix == site_prefix.upper())).one_or_none()
     if site is None:
         raise UnknownSite(site_prefix)
@@ -132,7 +140,7 @@ def monthly(
         offers=sum(offers.values()),
         offers_expired=offers.get("expired", 0),
         cases_unanswered=_unanswered(session, cohort),
-        monev=monev.compute(session, in_month, now),
+        monev=monev.compute(session, in_month, now, follow_up_days),
     )
 
 

@@ -10,7 +10,7 @@ cohort (the cases submitted in the month). Only the few answers these figures ne
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from storage import casestate
+from storage.followup import DEFAULT_DAYS, days_for
 from storage.models import Case, CaseEvent, Contact, Message
 
 # The value rows of each breakdown, in the order people read them.
@@ -47,10 +48,10 @@ class Monev:
         return sum(self.overdue.values())
 
 
-def overdue_after(category: str, urgent: bool) -> timedelta:
-    """How long a held case may go without an event before its follow-up is overdue. One place,
-    so it can later read the follow-up reminders' configuration (per category and urgency)."""
-    return timedelta(days=1 if urgent else 7)
+def overdue_after(category: str, urgent: bool, days_of: Mapping[str, int] = DEFAULT_DAYS) -> timedelta:
+    """How long a held case may go without an event before its follow-up is overdue: the follow-up
+    reminders' days (HOTLINE_FOLLOW_UP_DAYS, per category and urgency, read by the caller)."""
+    return timedelta(days=days_for(days_of, category, urgent))
 
 
 def age_group(category: str, answers: dict[str, Any], flags: Iterable[str]) -> str:
@@ -85,9 +86,16 @@ def _days(start: datetime | None, end: datetime | None) -> float | None:
     return None if start is None or end is None else (end - start).total_seconds() / 86400
 
 
-def compute(session: Session, in_month: ColumnElement[bool], now: datetime | None = None) -> Monev:
-    """The monev figures of the cases `in_month` selects; overdue follow-ups as of `now`."""
+def compute(
+    session: Session,
+    in_month: ColumnElement[bool],
+    now: datetime | None = None,
+    follow_up_days: Mapping[str, int] | None = None,
+) -> Monev:
+    """The monev figures of the cases `in_month` selects; overdue follow-ups as of `now`, after
+    `follow_up_days` (storage.followup.parse_days; default: its defaults)."""
     now = _aware(now) or datetime.now(UTC)
+    days_of = DEFAULT_DAYS if follow_up_days is None else follow_up_days
     cases = list(
         session.execute(
             select(
@@ -124,7 +132,8 @@ def compute(session: Session, in_month: ColumnElement[bool], now: datetime | Non
         for ref in casestate.referrals(mine):
             splits["referral_outcomes"][f"{ref.to}|{ref.outcome or 'waiting'}"][c.category] += 1
         _add_waits(waits, c, mine)
-        if c.status in casestate.HELD and _quiet_since(c, mine) + overdue_after(c.category, c.urgent) <= now:
+        quiet_for = overdue_after(c.category, c.urgent, days_of)
+        if c.status in casestate.HELD and _quiet_since(c, mine) + quiet_for <= now:
             overdue[c.category] += 1
     return Monev(
         splits={name: _ordered(name, rows) for name, rows in splits.items()},

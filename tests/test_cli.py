@@ -68,7 +68,7 @@ def test_sites_load_and_list(tmp_path: Path) -> None:
 
 def test_chat_goes_through_the_same_path_and_runs_jobs_in_process(tmp_path: Path) -> None:
     script = "\n".join(
-        ["halo", "ya", "ya", "dokumen", "akta", "anak", "lemoe", "3", "LEWATI", "1", "STATUS"]
+        ["halo", "ya", "ya", "dokumen", "anak", "akta", "lemoe", "3", "LEWATI", "1", "STATUS"]
     )
     result = run(tmp_path, "chat", "--from", "081234567890", input=script + "\n")
     assert result.exit_code == 0, result.output
@@ -126,8 +126,8 @@ def test_role_play_in_the_terminal_resident_then_member(tmp_path: Path) -> None:
         "ya",
         "ya",
         "dokumen",
+        "anak",  # on SMS: for whom (and a disability, not said), then the document (and a story)
         "akta",
-        "anak",
         "lompoe",
         "2",
         "LEWATI",

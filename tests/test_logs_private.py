@@ -130,6 +130,7 @@ def bansos_report(client) -> str:  # type: ignore[no-untyped-def]
         "2",
         "pkh",
         "keluarga",
+        "tidak",  # no disability
         "1 3",
         "blm punya",
         NIK,
@@ -157,6 +158,7 @@ def violence_report(client) -> str:  # type: ignore[no-untyped-def]
         "1",
         "gak",
         "sy sendiri 34",  # on SMS: questions in pairs
+        "LEWATI",  # a disability: not said
         f"1 {VIOLENCE}",
         "suami, tadi malam",
         "lompoe",

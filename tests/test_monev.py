@@ -15,6 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bench.scripts import KEKERASAN_WHATSAPP
+from bot.cli import main
+from bot.domain import followup
 from bot.render import report as render
 from storage import monev
 from storage.figures import Figures, monthly
@@ -26,13 +28,16 @@ from tests.test_duty import REPORT, TAIL_MESSAGE, A, B, roster, to  # noqa: F401
 _today = datetime.now(UTC)
 MONTH_START = datetime(_today.year + _today.month // 12, _today.month % 12 + 1, 2, 1, 0, tzinfo=UTC)
 ADULT, CHILD, ELDER = "+6281234567890", "+6281234567891", "+6281234567892"
+OVERDUE = "Pemantauan terlambat (tanpa kabar melewati batas hari pengingat)"  # its label in the CSV
 
 
-def _sms_report(client, number: str, who_age: str) -> str:
-    """The Kekerasan SMS report of tests.test_duty, with another 'who and the age' answer."""
+def _sms_report(client, number: str, who_age: str, disability: str = "LEWATI") -> str:
+    """The Kekerasan SMS report of tests.test_duty, with another 'who and the age' answer and
+    another answer to the disability question after it."""
     warga = Resident(client, number)
-    for body in REPORT + TAIL_MESSAGE:
-        warga.says(who_age if body == "sy sendiri 34" else body)
+    asked = REPORT.index("sy sendiri 34") + 1
+    for n, body in enumerate(REPORT + TAIL_MESSAGE):
+        warga.says(who_age if body == "sy sendiri 34" else disability if n == asked else body)
     code = re.search(r"Kode: (PRE-\w{5})", warga.last)
     assert code, warga.last
     return code.group(1)
@@ -65,9 +70,10 @@ def _figures(hotline, clock) -> Figures:
 def month_of_cases(app, client, hotline, redis, console, clock, roster) -> dict[str, str]:
     """An adult's case checked, referred, received and closed in 3 days; a child's case (urgent)
     referred to the police and left without news; an older person's WhatsApp report nobody took;
-    a duplicate."""
+    a duplicate. The adult has a disability (cannot walk), the older person has none, the child's
+    report and the duplicate skip the question."""
     clock.now = start = MONTH_START  # 09:00 WITA on the 2nd of next month: all in one month
-    adult = _sms_report(client, ADULT, "sy sendiri 34")
+    adult = _sms_report(client, ADULT, "sy sendiri 34", "sy tdk bisa jalan")
     clock.advance(hours=2)
     short, ani = _take(app, client, redis, console, adult)
     assert "ditemukan" in ani.says(f"CEK {short} ada")
@@ -87,9 +93,10 @@ def month_of_cases(app, client, hotline, redis, console, clock, roster) -> dict[
     again = _sms_report(client, ADULT, "sy sendiri 34")
     short, member = _take(app, client, redis, console, again)
     assert "ditutup" in member.says(f"CEK {short} ganda dengan {adult}")
-    with hotline.db.session() as s:  # the disability answer, as the flows store it
-        case = s.scalars(select(Case).where(Case.code == adult)).one()
-        case.answers = {**case.answers, "disability": "yes"}
+    with hotline.db.session() as s:  # the disability answers, as the flows store them
+        answers = {c.code: c.answers for c in s.scalars(select(Case))}
+    assert answers[adult]["disability"] == "yes" and answers[elder]["disability"] == "no"
+    assert answers[child]["disability"] is None and answers[again]["disability"] is None  # LEWATI
     assert clock.now - start < timedelta(days=4)
     return {"adult": adult, "child": child, "elder": elder, "again": again}
 
@@ -105,7 +112,11 @@ def test_who_was_helped_by_category(hotline, clock, month_of_cases) -> None:
         "elderly": {"kekerasan": 1},
         "unknown": {},
     }
-    assert splits["by_disability"] == {"yes": {"kekerasan": 1}, "no": {}, "unknown": {"kekerasan": 3}}
+    assert splits["by_disability"] == {
+        "yes": {"kekerasan": 1},
+        "no": {"kekerasan": 1},
+        "unknown": {"kekerasan": 2},
+    }
     assert splits["by_channel"] == {
         "whatsapp": {"kekerasan": 1},
         "sms": {"kekerasan": 3},
@@ -143,6 +154,41 @@ def test_follow_ups_overdue_by_the_rule(hotline, clock, month_of_cases) -> None:
     assert fig.monev.overdue == {"kekerasan": 1} and fig.monev.overdue_total == 1
     assert monev.overdue_after("kekerasan", urgent=True) == timedelta(days=1)
     assert monev.overdue_after("bansos", urgent=False) == timedelta(days=7)
+    days = followup.parse_days("urgent=2,default=10,kekerasan=3")  # as the reminders read them
+    assert monev.overdue_after("kekerasan", urgent=False, days_of=days) == timedelta(days=3)
+    assert monev.overdue_after("kekerasan", urgent=True, days_of=days) == timedelta(days=2)
+    assert monev.overdue_after("bansos", urgent=False, days_of=days) == timedelta(days=10)
+
+
+def test_overdue_follow_ups_read_the_configured_days(
+    app, client, hotline, redis, console, clock, roster, accounts_made
+) -> None:
+    """HOTLINE_FOLLOW_UP_DAYS "kekerasan=3", the follow-up reminders' own setting: a held case
+    quiet for 4 days is overdue, one quiet for 2 days is not; the console's figures page and
+    `hotline report` read it too."""
+    clock.now = MONTH_START
+    first = _sms_report(client, ADULT, "sy sendiri 34")
+    _take(app, client, redis, console, first)
+    clock.advance(days=2)
+    second = _sms_report(client, CHILD, "sy sendiri 40")
+    _take(app, client, redis, console, second)
+    clock.advance(days=2, hours=1)  # the first taken 4 days ago, the second 2: neither urgent
+    assert _figures(hotline, clock).monev.overdue == {}  # the defaults: 7 days
+    hotline.config[followup.CONFIG_KEY] = "kekerasan=3"
+    with hotline.db.session() as s:
+        days = followup.configured_days(hotline.config)
+        fig = monthly(s, "PRE", MONTH_START.date(), now=clock(), follow_up_days=days)
+    assert fig.monev.overdue == {"kekerasan": 1}
+
+    login(client, "pare")
+    url = f"/console/figures?site=PRE&month={MONTH_START:%Y-%m}&format=csv"
+    rows = list(csv.reader(io.StringIO(client.get(url).data.decode("utf-8-sig"))))
+    assert [OVERDUE, "Kekerasan", "1"] in rows
+    out = app.test_cli_runner().invoke(main, ["report", "--month", f"{MONTH_START:%Y-%m}", "--site", "PRE"])
+    assert [OVERDUE, "Kekerasan", "1"] in list(csv.reader(io.StringIO(out.stdout)))
+    hotline.config[followup.CONFIG_KEY] = "kekerasan=5"  # both quiet for less: none overdue
+    rows = list(csv.reader(io.StringIO(client.get(url).data.decode("utf-8-sig"))))
+    assert ["Ringkasan", OVERDUE, "0"] in rows
 
 
 def test_every_rendering_has_the_new_figures(
@@ -161,7 +207,7 @@ def test_every_rendering_has_the_new_figures(
     assert ["Hasil rujukan per lembaga", "Polisi: belum ada hasil", "1"] in rows
     assert ["Hasil rujukan per lembaga", "UPTD PPA: diterima lembaga", "1"] in rows
     summary = {r[1]: r[2] for r in rows if r[0] == "Ringkasan"}
-    assert summary["Pemantauan terlambat (tanpa kabar 7 hari, 1 hari bila mendesak)"] == "1"
+    assert summary[OVERDUE] == "1"
     assert float(summary["Hari sampai dirujuk, median"]) == pytest.approx(0.75)
 
     buf = io.BytesIO()

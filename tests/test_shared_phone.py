@@ -15,9 +15,10 @@ from tests.conftest import MSB_NUMBER, Resident, work
 from tests.test_duty import KOORD, RESIDENT, A, roster, to  # noqa: F401 (roster: a fixture)
 
 CODE = r"Kode: (PRE|MSB)-[0-9A-HJKMNP-TV-Z]{5}"
-# Safety, consent, the menu's Kekerasan, not in danger now, for herself (34), physical, husband: on
-# SMS the age comes with "who", the story with the kind, "when" with who did it (AskWith).
-KEKERASAN = ("halo", "iya", "setuju", "1", "gak", "sy sendiri 34", "1", "suami")
+# Safety, consent, the menu's Kekerasan, not in danger now, for herself (34), a disability not
+# said, physical, husband: on SMS the age comes with "who", the story with the kind, "when" with
+# who did it (AskWith).
+KEKERASAN = ("halo", "iya", "setuju", "1", "gak", "sy sendiri 34", "LEWATI", "1", "suami")
 
 
 def case_of(hotline, number: str = RESIDENT) -> Case:
@@ -155,7 +156,7 @@ def test_sexual_violence_in_the_last_72_hours_is_urgent_with_medical_advice(
     app, client, hotline, redis, console
 ) -> None:
     warga = Resident(client, RESIDENT)
-    for body in ("halo", "iya", "setuju", "1", "gak", "sy sendiri", "3"):
+    for body in ("halo", "iya", "setuju", "1", "gak", "sy sendiri", "LEWATI", "3"):
         warga.says(body)
     advice = warga.says("5 kmrn malam")  # who did it, and when
     assert "PEP" in advice and "72 jam" in advice
@@ -203,7 +204,7 @@ def test_a_voice_note_answers_a_free_text_question_and_is_kept(client, hotline) 
     for body in KEKERASAN[:4]:
         warga.says(body)
     assert "belum bisa kami dengar" in warga.says("", **voice)  # a yes/no question: say how
-    for body in ("gak", "sy sendiri 34", "1", "suami", "lompoe", "3"):
+    for body in ("gak", "sy sendiri 34", "LEWATI", "1", "suami", "lompoe", "3"):
         warga.says(body)
     assert "Nama boleh" in warga.last
     assert "belum bisa kami dengar" in warga.says("", **voice)  # "send?" is no free text
@@ -211,7 +212,7 @@ def test_a_voice_note_answers_a_free_text_question_and_is_kept(client, hotline) 
         warga.says(body)
     on_whatsapp = "+6281234500055"
     warga = Resident(client, on_whatsapp, whatsapp=True)  # on WhatsApp the story is its own question
-    for body in (*KEKERASAN[:5], "sy sendiri", "34", "1"):
+    for body in (*KEKERASAN[:5], "sy sendiri", "34", "LEWATI", "1"):
         warga.says(body)
     assert "Ceritakan" in warga.last
     kept = warga.says("", **voice)

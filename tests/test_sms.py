@@ -37,7 +37,7 @@ class Chat:
 
 
 @pytest.mark.parametrize("locale", i18n.LOCALES)
-def test_a_complete_kekerasan_report_on_sms_is_at_most_12_segments(locale: str) -> None:
+def test_a_complete_kekerasan_report_on_sms_is_at_most_13_segments(locale: str) -> None:
     walk = segments.walk("kekerasan", "sms", locale)
     assert walk.segments <= segments.TARGET, walk.replies
     assert walk.not_gsm7 == []
@@ -95,7 +95,7 @@ def test_who_and_the_age_in_one_answer(answer: str, who: str, age: int | None) -
     chat = _at_who()
     chat.says(answer)
     assert chat.conv.data["answers"]["who"] == who and chat.conv.data["answers"]["age"] == age
-    assert chat.conv.state == "kind"
+    assert chat.conv.state == "disability"  # on its own: who already carries the age
 
 
 def test_an_age_under_18_in_a_paired_answer_still_flags_a_child() -> None:
@@ -114,7 +114,7 @@ def test_an_unreadable_paired_answer_asks_both_again_and_lewati_is_refused_for_t
 
 def test_kind_and_story_then_who_did_it_and_when() -> None:
     chat = _at_who()
-    chat.says("1 34")
+    chat.says("1 34", "tidak")
     chat.says("3, sy diperkosa")
     answers = chat.conv.data["answers"]
     assert answers["kind"] == ["sexual"] and answers["story"] == "sy diperkosa"
@@ -125,18 +125,18 @@ def test_kind_and_story_then_who_did_it_and_when() -> None:
 
 def test_a_when_not_said_is_no_answer_rather_than_the_perpetrator_as_free_text() -> None:
     chat = _at_who()
-    chat.says("1 34", "1")
+    chat.says("1 34", "LEWATI", "1")
     assert chat.conv.data["answers"]["story"] is None
     chat.says("suami")
     assert chat.conv.data["answers"]["when"] is None and chat.conv.state == "area"
     chat = _at_who()
-    chat.says("1 34", "1", "1 3 minggu lalu")  # after a number: the rest in their own words
+    chat.says("1 34", "tidak", "1", "1 3 minggu lalu")  # after a number: the rest in their own words
     assert chat.conv.data["answers"]["when"] == "3 minggu lalu"
 
 
 def test_contact_with_safe_time_and_send_with_a_name() -> None:
     chat = _at_who()
-    chat.says("1 34", "1", "1", "lompoe")
+    chat.says("1 34", "tidak", "1", "1", "lompoe")
     chat.says("sms malam")
     assert chat.conv.data["answers"]["contact"] == "message"
     assert chat.conv.data["answers"]["contact_time"] == "evening"
@@ -150,7 +150,7 @@ def test_contact_with_safe_time_and_send_with_a_name() -> None:
 
 def test_send_alone_is_anonymous_and_lewati_at_send_shows_the_summary_again() -> None:
     chat = _at_who()
-    chat.says("1 34", "1", "1", "lompoe", "2", "LEWATI")
+    chat.says("1 34", "tidak", "1", "1", "lompoe", "2", "LEWATI")
     assert "Laporan: Kekerasan" in chat.says("LEWATI") and chat.conv.state == "confirm"
     chat.says("kirim")
     assert chat.report is not None and chat.report["name"] is None
@@ -167,10 +167,12 @@ def test_dont_contact_me_on_sms_skips_the_safe_time_and_is_asked_again_after_dan
 
 def test_an_option_word_alone_is_no_story() -> None:
     chat = Chat()
-    chat.says("halo", "ya", "ya", "5", "akta")
-    chat.says("anak")
-    assert chat.conv.data["answers"]["for_whom"] == "household" and chat.conv.data["answers"]["story"] is None
+    chat.says("halo", "ya", "ya", "5", "anak")  # for whom: the disability is not said
+    chat.says("akta")
+    answers = chat.conv.data["answers"]
+    assert answers["for_whom"] == "household" and answers["disability"] is None
+    assert answers["document"] == ["birth"] and answers["story"] is None
     chat = Chat()
-    chat.says("halo", "ya", "ya", "5", "akta")
-    chat.says("anak saya, aktanya hilang waktu banjir")
-    assert chat.conv.data["answers"]["story"] == "anak saya, aktanya hilang waktu banjir"
+    chat.says("halo", "ya", "ya", "5", "2 tidak")
+    chat.says("akta anak saya hilang waktu banjir")
+    assert chat.conv.data["answers"]["story"] == "akta anak saya hilang waktu banjir"

@@ -14,11 +14,11 @@ from bot.domain.engine import ENGINE, Consented, Context, Conv, Inbound, Submit
 from flows.places import Place
 from storage.models import Case, CaseEvent, Contact, Message
 from tests.conftest import Resident, work
-from tests.test_duty import A, B, KETUA, RESIDENT, roster, to  # noqa: F401  (roster: a fixture)
+from tests.test_duty import KETUA, RESIDENT, A, B, roster, to  # noqa: F401  (roster: a fixture)
 
 # A child hit by her father yesterday in Lompoe, reported by Bu Ani for a resident at the posko.
 START = ("WARGA", "1", "ya")
-CHILD = ("1", "tidak", "2 9", "1 dipukul ayahnya", "2 kemarin", "lompoe")
+CHILD = ("1", "tidak", "2 9", "LEWATI", "1 dipukul ayahnya", "2 kemarin", "lompoe")  # LEWATI: disability
 
 
 def _taken(member: Resident, *answers: str) -> str:
@@ -140,7 +140,8 @@ def test_the_form_is_read_by_the_same_readers_and_rules() -> None:
     assert refused.report is None and refused.errors == {"consent": "w.consent_declined"}
     danger = walkin.fill("kekerasan", {**fields, "danger": "yes"}, PLACES, NOW)
     assert "who" not in danger.asked and danger.report is not None  # straight to where
-    phone = walkin.fill("kekerasan", {**fields, "own_phone": "081234567890", "contact": "message"}, PLACES, NOW)
+    given = {**fields, "own_phone": "081234567890", "contact": "message"}
+    phone = walkin.fill("kekerasan", given, PLACES, NOW)
     assert phone.report is not None and phone.report["on_behalf"]["phone"] == RESIDENT
     assert phone.report["contact_ok"] and "codeword" in phone.asked
     assert not any(isinstance(e, Submit) for e in ENGINE.step(Conv(), Inbound("x"), Context(NOW)).effects)
@@ -169,9 +170,10 @@ def test_migration_0010_gives_existing_cases_the_channel_they_came_by(tmp_path) 
         for case_id, contact in ((1, 1), (2, 1), (3, None)):
             conn.execute(
                 text(
-                    "INSERT INTO cases (id, code, site_id, contact_id, category, urgent, flags, status, answers,"
-                    " contact_ok, locale, created_at, updated_at, practice) VALUES (:id, :code, 1, :contact,"
-                    " 'lainnya', 0, '[]', 'new', '{}', 0, 'id', '2026-11-01', '2026-11-01', 0)"
+                    "INSERT INTO cases (id, code, site_id, contact_id, category, urgent, flags, status,"
+                    " answers, contact_ok, locale, created_at, updated_at, practice)"
+                    " VALUES (:id, :code, 1, :contact, 'lainnya', 0, '[]', 'new', '{}', 0, 'id',"
+                    " '2026-11-01', '2026-11-01', 0)"
                 ),
                 {"id": case_id, "code": f"PRE-{case_id}", "contact": contact},
             )

@@ -11,6 +11,7 @@ import click
 from flask.cli import with_appcontext
 
 from bot.cli.common import FIRST_YEAR, LAST_YEAR, ensure_ready, fail
+from bot.domain import followup
 from bot.render import report as render
 from storage.figures import Figures, UnknownSite, monthly
 from storage.sites import prefixes
@@ -56,7 +57,8 @@ def report(month: str, prefix: str, fmt: str | None, out: str | None, locale: st
     hotline = ensure_ready()
     with hotline.work() as session:
         try:
-            fig = monthly(session, prefix, first, practice=practice)
+            days = followup.configured_days(hotline.config)
+            fig = monthly(session, prefix, first, practice=practice, now=hotline.clock(), follow_up_days=days)
         except UnknownSite:
             known = ", ".join(prefixes(session))
             fail(f"unknown site {prefix!r}; the sites are: {known or '(none loaded)'}")

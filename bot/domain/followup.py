@@ -28,11 +28,11 @@ from storage import assignments, roster, sitetime
 from storage import followup as store
 from storage.cases import add_event
 from storage.casestate import HELD
+from storage.followup import CONFIG_KEY, days_for
+from storage.followup import DEFAULT_DAYS as DEFAULT_DAYS  # the mechanism document shows them
 from storage.models import Case, Member, Site
 from storage.outbox import add_job
 
-CONFIG_KEY = "HOTLINE_FOLLOW_UP_DAYS"
-DEFAULT_DAYS: Mapping[str, int] = {"urgent": 1, "default": 7}
 CATEGORY_NAMES = tuple(flow.name for flow in CATEGORIES)
 DAY_STARTS, NIGHT_STARTS = 7, 21  # site-local hours: no reminder at night
 SLACK = timedelta(seconds=5)  # the queue's clock and ours may differ a little
@@ -41,34 +41,14 @@ EVENT_KINDS = store.KINDS
 
 
 def parse_days(value: Any) -> dict[str, int]:
-    """The days per rule ("urgent", "default" or a category), over the defaults, from the text
-    "urgent=1,default=7,kekerasan=3" or a mapping. A mistake raises ValueError saying what."""
-    if value is None or value == "":
-        return dict(DEFAULT_DAYS)
-    if isinstance(value, Mapping):
-        pairs = [(str(k), v) for k, v in value.items()]
-    else:
-        pairs = []
-        for part in filter(None, (p.strip() for p in str(value).split(","))):
-            name, equals, days = part.partition("=")
-            if not equals:
-                raise ValueError(f"{CONFIG_KEY}: {part!r} is not name=days (e.g. urgent=1,default=7)")
-            pairs.append((name.strip(), days.strip()))
-    days_of = dict(DEFAULT_DAYS)
-    for name, days in pairs:
-        if name not in ("urgent", "default", *CATEGORY_NAMES):
-            names = ", ".join(("urgent", "default", *CATEGORY_NAMES))
-            raise ValueError(f"{CONFIG_KEY}: {name!r} is not one of {names}")
-        text = str(days).strip()
-        if not (text.isascii() and text.isdigit() and int(text) >= 1):
-            raise ValueError(f"{CONFIG_KEY}: {name}={days!r} must be a whole number of days, 1 or more")
-        days_of[name] = int(text)
-    return days_of
+    """storage.followup.parse_days for the flows' categories: "urgent=1,default=7,kekerasan=3"."""
+    return store.parse_days(value, CATEGORY_NAMES)
 
 
-def days_for(days_of: Mapping[str, int], category: str, urgent: bool) -> int:
-    days = days_of.get(category, days_of["default"])
-    return min(days, days_of["urgent"]) if urgent else days
+def configured_days(config: Mapping[str, Any]) -> dict[str, int]:
+    """The days per rule in force (HOTLINE_FOLLOW_UP_DAYS), for the reminders and the monev
+    figures' overdue follow-ups alike."""
+    return parse_days(config.get(CONFIG_KEY))
 
 
 def daytime(moment: datetime, tz: str) -> datetime:
@@ -89,7 +69,7 @@ def _schedule(session: Session, case: Case, at: datetime, now: datetime) -> None
 
 
 def _span(hotline: Hotline, case: Case) -> timedelta:
-    days_of = parse_days(hotline.config.get(CONFIG_KEY))
+    days_of = configured_days(hotline.config)
     return timedelta(days=days_for(days_of, case.category, case.urgent))
 
 

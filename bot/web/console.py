@@ -31,7 +31,7 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
-from bot.domain import caselife, duty, i18n
+from bot.domain import caselife, duty, followup, i18n
 from bot.domain.members import answer_text, flag_labels, institution
 from bot.render import export as exporter
 from bot.render import redact, report
@@ -650,8 +650,10 @@ def figures() -> Any:
         abort(404)
     month = _month_arg(site.timezone)
     fmt = request.args.get("format", "")
-    with _hotline().work() as s:
-        fig = monthly(s, prefix, month, practice=request.args.get("practice") == "1")
+    hotline = _hotline()
+    with hotline.work() as s:
+        practice, days = request.args.get("practice") == "1", followup.configured_days(hotline.config)
+        fig = monthly(s, prefix, month, practice=practice, follow_up_days=days)
         if fmt in ("csv", "xlsx"):
             _audit(s, "report", site=prefix, month=month.isoformat()[:7], format=fmt)
     locale = session.get("locale", "id")
