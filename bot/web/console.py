@@ -1,5 +1,6 @@
 """The coordinators' web console: log in, the cases of their sites, one case as a chat with its
-timeline and actions, members on duty, delivery problems, exports and monthly figures.
+timeline and actions, a report taken for a resident at the posko or on the phone ("Laporan baru",
+a form drawn from the flows), members on duty, delivery problems, exports and monthly figures.
 
 Server-rendered (Jinja), readable on a phone, works offline (no CDN). Every form carries a CSRF
 token (Flask-WTF); a coordinator only ever sees the sites of their account, and a case of
@@ -31,18 +32,20 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
-from bot.domain import caselife, duty, followup, i18n
+from bot.domain import caselife, duty, followup, i18n, walkin
 from bot.domain.members import answer_text, flag_labels, institution
 from bot.render import export as exporter
 from bot.render import redact, report
 from bot.runtime import Hotline
-from flows import CATEGORIES
+from bot.web import walkin_form
+from flows import CATEGORIES, ON_BEHALF
 from flows.members import CONSOLE_FIELDS, FIELDS, INSTITUTIONS
+from flows.places import Place
 from storage import audit, casebook, casestate, delivery, roster, sitetime
 from storage import users as accounts
 from storage.db import UNAVAILABLE
 from storage.figures import monthly
-from storage.models import Case, Contact, Member
+from storage.models import Case, Contact, Member, Site
 from storage.transcripts import Filters
 
 bp = Blueprint(
@@ -79,6 +82,29 @@ def t(key: str, **params: Any) -> str:
 @bp.app_template_global("t")
 def _t(key: str, **params: Any) -> str:
     return t(key, **params)
+
+
+@bp.app_template_global("channel_label")
+def _channel_label(channel: str | None) -> str:
+    """Where a case came in: the resident wrote (WhatsApp, SMS) or a member took it for them."""
+    labels = {
+        "whatsapp": t("console.channel.whatsapp"),
+        "sms": t("console.channel.sms"),
+        "posko": t("console.channel.posko"),
+        "telepon": t("console.channel.telepon"),
+    }
+    return labels.get(channel or "", channel or "-")
+
+
+@bp.app_template_global("taken_by")
+def _taken_by(who: str) -> str:
+    """Who heard a resident agree aloud: "user:koord" (the console), "member:Ani" (WARGA)."""
+    kind, _, name = who.partition(":")
+    if kind == "user":
+        return t("console.taker.user", name=name)
+    if kind == "member":
+        return t("console.taker.member", name=name) if name else t("console.party.member")
+    return who
 
 
 def _unavailable(exc: Exception) -> Response:
@@ -537,6 +563,136 @@ def reassign(code: str) -> Any:
     return _act(code, action)
 
 
+# -- a report taken for a resident ("Laporan baru") -------------------------------------------
+
+WALKIN_CATEGORIES = {f.name: f for f in CATEGORIES}
+
+
+@bp.route("/walkin", methods=["GET", "POST"])
+@login_required
+def walkin_report() -> Any:
+    """A resident who came to the posko or phoned: the category first, then its questions as a
+    form, read by the same engine as a member's WARGA (bot.domain.walkin). The case goes to the
+    account's site (the one chosen, for an account with several)."""
+    site = _walkin_site()
+    flow = WALKIN_CATEGORIES.get(_arg("category"))
+    if flow is None:
+        asked = bool(request.values.get("category")) or request.method == "POST"
+        if asked:
+            flash(t("console.walkin.unknown_category"), "error")
+        page = render_template("console/walkin_choose.html", site=site, categories=CATEGORIES)
+        return page, 400 if asked else 200
+    if request.method == "GET":
+        return _walkin_page(site, flow, {}, {})
+    return _walkin_submit(site, flow)
+
+
+def _walkin_site() -> Site:
+    """The site asked for among the account's, or its first; another site's is not found."""
+    if not g.sites:
+        abort(403)
+    prefix = _arg("site", 8)
+    site = next((s for s in g.sites if s.prefix == prefix), None) if prefix else g.sites[0]
+    if site is None:
+        abort(404)
+    return site
+
+
+def _walkin_page(
+    site: Site, flow: Any, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Any:
+    """The form of `flow`'s questions, filled with `values` and `errors` beside their fields."""
+    fields = walkin_form.fields(ON_BEHALF, flow)
+    starting = {s.name for s in ON_BEHALF.steps}
+    with _hotline().work() as s:
+        areas = [a.name for a in casebook.site_areas(s, [site.id])]
+    page = render_template(
+        "console/walkin.html",
+        site=site,
+        flow=flow,
+        start=[f for f in fields if f.name in starting],
+        questions=[f for f in fields if f.name not in starting],
+        areas=areas,
+        values=values,
+        errors=errors,
+        general=[text for name, text in errors.items() if name not in {f.name for f in fields}],
+        practice=request.form.get("practice") == "1",
+        consent_text=walkin_form.plain(t(walkin_form.resident_consent())),
+        ask=lambda key: walkin_form.plain(t(key)),
+    )
+    return page, status
+
+
+def _walkin_submit(site: Site, flow: Any) -> Any:
+    """Run the answers through the flow; a case when they make a report, else the form again
+    with what is wrong beside its field (400)."""
+    values, errors = _walkin_values(walkin_form.fields(ON_BEHALF, flow))
+    code, said = None, []
+    if not errors:
+        now = _now()
+        with _hotline().work() as s:
+            areas = casebook.site_areas(s, [site.id])
+            places = [Place(a.id, a.name, a.kecamatan, tuple(a.aliases)) for a in areas]
+            filled = walkin.fill(flow.name, values, places, now)
+            errors = {name: _walkin_hint(key) for name, key in filled.errors.items()}
+            if filled.report is not None and not errors:
+                case = walkin.record(
+                    s,
+                    s.get_one(Site, site.id),
+                    filled.report,
+                    locale=i18n.DEFAULT_LOCALE,
+                    now=now,
+                    taken_by=f"user:{g.user.username}",
+                    practice=request.form.get("practice") == "1",
+                )
+                code, said = case.code, filled.said
+                _audit(s, "walkin", case=code, site=site.prefix)
+            elif not errors:  # ended without a report, and without saying why
+                errors = {"": t("console.walkin.check")}
+    if code is None:
+        flash(t("console.walkin.check"), "error")
+        return _walkin_page(site, flow, values, errors, 400)
+    flash(t("console.walkin.saved", code=code), "ok")
+    for key in said:
+        flash(t("console.walkin.advice", text=walkin_form.plain(t(key))), "ok")
+    return redirect(url_for("console.case", code=code))
+
+
+def _walkin_values(fields: list[walkin_form.Field]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The posted answers by field as bot.domain.walkin reads them (several choices as a list,
+    the consent box as yes or no), and the fields too long to be an answer."""
+    form = request.form
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in fields:
+        if field.kind == "checkboxes":
+            values[field.name] = list(_values(form, field.name, len(field.options)))
+        elif field.kind == "consent":
+            values[field.name] = "yes" if form.get(field.name) == "yes" else "no"
+        else:
+            value = TEXT_CONTROL.sub("", form.get(field.name, "")).strip()
+            if len(value) > field.limit:
+                errors[field.name] = t("console.walkin.too_long", limit=field.limit)
+            values[field.name] = value
+    return values, errors
+
+
+def _walkin_hint(key: str) -> str:
+    """What is wrong with a field, as the form says it: the chat's "reply with a number" becomes
+    a choice to make, a refused consent the box to tick; the rest as the resident reads it."""
+    form_hints = {
+        "hint.choice": t("console.walkin.hint.choice"),
+        "hint.choices": t("console.walkin.hint.choices"),
+        "hint.yes_no": t("console.walkin.hint.yes_no"),
+        "hint.text": t("console.walkin.hint.text"),
+        "hint.place": t("console.walkin.hint.place"),
+        "hint.place_unknown": t("console.walkin.hint.place"),
+        "hint.pick": t("console.walkin.hint.place"),
+        "w.consent_declined": t("console.walkin.consent_missing"),
+    }
+    return form_hints.get(key) or walkin_form.plain(t(key))
+
+
 # -- members and delivery problems -------------------------------------------------------------
 
 
@@ -653,7 +809,7 @@ def figures() -> Any:
     hotline = _hotline()
     with hotline.work() as s:
         practice, days = request.args.get("practice") == "1", followup.configured_days(hotline.config)
-        fig = monthly(s, prefix, month, practice=practice, follow_up_days=days)
+        fig = monthly(s, prefix, month, practice=practice, now=hotline.clock(), follow_up_days=days)
         if fmt in ("csv", "xlsx"):
             _audit(s, "report", site=prefix, month=month.isoformat()[:7], format=fmt)
     locale = session.get("locale", "id")
