@@ -15,18 +15,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from storage import casestate
 from storage.followup import DEFAULT_DAYS, days_for
-from storage.models import Case, CaseEvent, Contact, Message
+from storage.models import Case, CaseEvent
 
 # The value rows of each breakdown, in the order people read them.
 SEX = ("not_asked",)  # no flow asks the resident's sex: the figure says so, nothing is guessed
 AGE_GROUPS = ("child", "adult", "elderly", "unknown")  # under 18, 18-59, 60 and over, not said
 DISABILITY = ("yes", "no", "unknown")  # answers["disability"]; unknown: skipped or not asked
-CHANNELS = ("whatsapp", "sms", "console", "unknown")  # the case's first inbound message
+# Where the case came in (Case.channel): the resident wrote, or a member took it for them at the
+# posko or on the phone; console: `hotline chat`.
+CHANNELS = ("whatsapp", "sms", "posko", "telepon", "console", "unknown")
 VERIFICATION = (*casestate.RESULTS, "not_yet")
 OUTCOMES = (*casestate.OUTCOMES, "waiting")  # waiting: referred, nobody has said what came of it
 SPLITS = ("by_sex", "by_age_group", "by_disability", "by_channel", "verification", "referral_outcomes")
@@ -110,11 +112,11 @@ def compute(
                 Case.answers["age"].as_string(),
                 Case.answers["who"].as_string(),
                 Case.answers["disability"].as_string(),
+                Case.channel,
             ).where(in_month)
         )
     )
     events = _events(session, [c.id for c in cases])
-    channels = _channels(session, in_month)
     splits: dict[str, dict[str, dict[str, int]]] = {
         name: defaultdict(lambda: defaultdict(int)) for name in SPLITS
     }
@@ -126,7 +128,7 @@ def compute(
         splits["by_sex"]["not_asked"][c.category] += 1
         splits["by_age_group"][age_group(c.category, answers, c.flags or ())][c.category] += 1
         splits["by_disability"][disability(answers)][c.category] += 1
-        splits["by_channel"][channels.get(c.id) or "unknown"][c.category] += 1
+        splits["by_channel"][c.channel if c.channel in CHANNELS else "unknown"][c.category] += 1
         check = casestate.verification(mine)
         splits["verification"][str(check.data.get("result")) if check else "not_yet"][c.category] += 1
         for ref in casestate.referrals(mine):
@@ -152,28 +154,6 @@ def _events(session: Session, case_ids: list[int]) -> dict[int, list[CaseEvent]]
     for event in session.scalars(stmt):
         found[event.case_id].append(event)
     return found
-
-
-def _channels(session: Session, in_month: ColumnElement[bool]) -> dict[int, str]:
-    """Case id -> the channel of its first inbound message, else its contact's channel."""
-    first = (
-        select(Message.case_id, func.min(Message.id).label("first"))
-        .join(Case, Case.id == Message.case_id)
-        .where(in_month, Message.direction == "in")
-        .group_by(Message.case_id)
-        .subquery()
-    )
-    found = dict(
-        session.execute(
-            select(Message.case_id, Message.channel).join(first, Message.id == first.c.first)
-        ).all()
-    )
-    by_contact = session.execute(
-        select(Case.id, Contact.channel).join(Contact, Contact.id == Case.contact_id).where(in_month)
-    )
-    return {int(case_id): str(channel) for case_id, channel in by_contact} | {
-        int(k): str(v) for k, v in found.items()
-    }
 
 
 def _add_waits(waits: dict[str, list[float]], c: Any, events: list[CaseEvent]) -> None:

@@ -120,6 +120,8 @@ def test_who_was_helped_by_category(hotline, clock, month_of_cases) -> None:
     assert splits["by_channel"] == {
         "whatsapp": {"kekerasan": 1},
         "sms": {"kekerasan": 3},
+        "posko": {},
+        "telepon": {},
         "console": {},
         "unknown": {},
     }

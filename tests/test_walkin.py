@@ -12,6 +12,8 @@ from sqlalchemy import select
 from bot.domain import walkin
 from bot.domain.engine import ENGINE, Consented, Context, Conv, Inbound, Submit
 from flows.places import Place
+from storage import sitetime
+from storage.figures import monthly
 from storage.models import Case, CaseEvent, Contact, Message
 from tests.conftest import Resident, work
 from tests.test_duty import KETUA, RESIDENT, A, B, roster, to  # noqa: F401  (roster: a fixture)
@@ -68,6 +70,10 @@ def test_warga_without_a_phone_makes_a_posko_case_nobody_is_messaged_about(
     assert "Anda tangani" in Resident(client, holder).says(f"TERIMA {code.split('-')[1]}")
     work(app, redis)
     assert {m.to.removeprefix("whatsapp:") for m in console.sent} <= {A, B, KETUA, "+628110001009"}
+    with hotline.db.session() as s:  # the monthly figures count it by the way it came
+        month = sitetime.local(case.created_at, "Asia/Makassar").date().replace(day=1)
+        channels = monthly(s, "PRE", month).monev.splits["by_channel"]
+        assert channels["posko"] == {"kekerasan": 1} and channels["sms"] == {}
 
 
 def test_warga_by_phone_with_the_residents_number_links_their_contact(
