@@ -194,5 +194,6 @@ SYSTEM_KEYS = (
     "hint.form_command",
     "onbehalf.welcome",
     "onbehalf.submitted",
+    "onbehalf.no_phone",
     *sorted(sms.key(k) for k in sms.SHORT),  # the SMS wording, said instead on SMS
 )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.domain import walkin
+from bot.domain import i18n, walkin
 from bot.domain.engine import ENGINE, Consented, Context, Conv, Inbound, Submit
 from flows.places import Place
 from storage import sitetime
@@ -128,6 +128,16 @@ def test_the_on_behalf_start_never_consents_for_the_member_and_menu_keeps_it() -
     plain = Conv()
     ENGINE.step(plain, Inbound("WARGA"), Context(NOW, PLACES))  # not a member: the resident's start
     assert plain.flow == "start"
+
+
+def test_the_summary_of_a_resident_without_a_phone_says_so() -> None:
+    conv, ctx = Conv(), Context(NOW, PLACES, on_behalf=True)
+    for text in ("WARGA", "1", "ya", "tidak ada", "6", "2", "1", "LEWATI", "butuh kursi roda"):
+        ENGINE.step(conv, Inbound(text), ctx)
+    ENGINE.step(conv, Inbound("lompoe"), ctx)  # never asked how to contact: the name next
+    out = ENGINE.step(conv, Inbound("LEWATI"), ctx)
+    assert conv.state == "confirm", out.replies
+    assert "warga tanpa HP" in i18n.render(out.replies, "id")
 
 
 def test_the_form_is_read_by_the_same_readers_and_rules() -> None:

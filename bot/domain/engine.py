@@ -356,12 +356,15 @@ class Engine:
         step = flow.with_role(CONTACT)
         options = step.answer.options if step is not None and isinstance(step.answer, Choice) else ()
         labels = {o.value: o.label for o in options}
+        contact = Key(labels[method]) if method in labels else Key("unknown")
+        if data.get("on_behalf") and not data["answers"].get(PHONE):
+            contact = Key("onbehalf.no_phone")  # never asked: nothing will be sent
         return Say(
             "summary",
             {
                 "category": Key(flow.title),
                 "area": data.get("area_name") or Key("unknown"),
-                "contact": Key(labels[method]) if method in labels else Key("unknown"),
+                "contact": contact,
                 "name": data["answers"].get(NAME) or Key("anonymous"),
             },
         )
