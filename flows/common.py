@@ -28,6 +28,9 @@ from flows.model import (
 )
 
 CONSENT_VERSION = "2026-11-v2"  # bump when ask.consent changes; v2 says where a report goes
+# The same consent read aloud to a resident by a KK member (posko, phone call): its own version,
+# so a record says how the resident heard it. Follows CONSENT_VERSION (and ask.w.consent with it).
+SPOKEN_CONSENT_VERSION = f"{CONSENT_VERSION}-lisan"
 
 SAFETY = (
     Step("safe", "ask.safe", YesNo(), rules=(when("no", say="safety.leave", end="unsafe"),)),
@@ -195,5 +198,6 @@ SYSTEM_KEYS = (
     "onbehalf.welcome",
     "onbehalf.submitted",
     "onbehalf.no_phone",
+    "onbehalf.member_phone",
     *sorted(sms.key(k) for k in sms.SHORT),  # the SMS wording, said instead on SMS
 )

@@ -11,7 +11,7 @@ to be contacted (flows.common.NO_PHONE). Started by a member's WARGA, and by the
 
 from __future__ import annotations
 
-from flows.common import CONSENT_VERSION
+from flows.common import SPOKEN_CONSENT_VERSION
 from flows.model import CHANNEL, PHONE, Choice, Flow, Option, Phone, Step, YesNo, when
 
 POSKO, TELEPON = "posko", "telepon"  # a case's channel, beside the resident's own sms/whatsapp
@@ -41,7 +41,7 @@ def start(menu: Step) -> Flow:
                 YesNo(),
                 rules=(
                     when("no", say="w.consent_declined", end="declined"),
-                    when("yes", consent=CONSENT_VERSION),
+                    when("yes", consent=SPOKEN_CONSENT_VERSION),
                 ),
             ),
             # "tidak ada" (no phone) is an answer; LEWATI too: the resident is never messaged.

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage import audit, erasures
 from storage.casestate import FINISHED, OPEN
-from storage.models import Case, CaseEvent, Contact, Conversation, Message
+from storage.models import Case, CaseEvent, Contact, Conversation, Member, Message
 from storage.outbox import add_job
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
@@ -85,16 +85,29 @@ def create_case(
     return case
 
 
-def resident_contact(session: Session, phone: str, now: datetime) -> Contact:
+def resident_contact(session: Session, site_id: int, phone: str, now: datetime) -> Contact | None:
     """The contact of a resident a member reported for, by the number they gave: theirs if they
     ever wrote (kept as it is: how they write, whether they said BERHENTI), else a new one that
-    has never written (messages to it go by SMS, which every phone reads)."""
-    contact = session.scalars(select(Contact).where(Contact.phone == phone)).first()
+    has never written (messages to it go by SMS, which every phone reads). None when the number
+    is a KK member's of the site: a member's number never holds a resident's case."""
+    if is_member_number(session, site_id, phone):
+        return None
+    found = select(Contact).where(Contact.phone == phone)
+    contact = session.scalars(found).first()
     if contact is None:
-        contact = Contact(phone=phone, channel="sms", created_at=now)
-        session.add(contact)
-        session.flush()
+        try:
+            with session.begin_nested():  # two members reporting for one new number at once
+                contact = Contact(phone=phone, channel="sms", created_at=now)
+                session.add(contact)
+        except IntegrityError:
+            contact = session.scalars(found).one()
     return contact
+
+
+def is_member_number(session: Session, site_id: int, phone: str) -> bool:
+    """Whether `phone` is an active KK member's number at the site."""
+    member = select(Member.id).where(Member.site_id == site_id, Member.phone == phone, Member.active)
+    return session.scalars(member.limit(1)).first() is not None
 
 
 def is_practice(phone: str | None, practice_numbers: list[Any] | tuple[str, ...]) -> bool:

@@ -14,7 +14,7 @@ from bot.domain.engine import ENGINE, Consented, Context, Conv, Inbound, Submit
 from flows.places import Place
 from storage import sitetime
 from storage.figures import monthly
-from storage.models import Case, CaseEvent, Contact, Message
+from storage.models import Case, CaseEvent, Contact, Member, Message
 from tests.conftest import Resident, work
 from tests.test_duty import KETUA, RESIDENT, A, B, roster, to  # noqa: F401  (roster: a fixture)
 
@@ -112,6 +112,63 @@ def test_warga_from_a_resident_is_an_ordinary_report(client) -> None:
     assert "aman membalas" in Resident(client, RESIDENT).says("warga")
 
 
+def test_in_warga_the_residents_rights_are_not_the_members_to_use(app, client, hotline, roster) -> None:
+    """HAPUS and BERHENTI end the draft like BATAL (the member's own number and records stay),
+    TELEPON is a story like any other, and what the member types is on record as theirs."""
+    ani = Resident(client, A)
+    for body in (*START, "tidak ada", "6", "1", "1", "LEWATI"):
+        ani.says(body)
+    assert "Ceritakan" in ani.last or "?" in ani.last  # the story question
+    code = _taken(ani, "telpon", "lompoe", "1")  # the story is "telpon", not a call
+    case = _case(hotline, code)
+    assert case.answers["story"] == "telpon" and "call_me" not in case.flags
+    with hotline.db.session() as s:
+        typed = s.scalars(select(Message).where(Message.case_id == case.id, Message.direction == "in")).all()
+        assert {(m.party, m.member_id) for m in typed} == {("member", roster[A])}
+    for word in ("HAPUS", "berhenti"):
+        ani.says("WARGA")
+        ani.says("1")
+        assert "dibatalkan" in ani.says(word).lower()
+    with hotline.db.session() as s:
+        mine = s.scalars(select(Contact).where(Contact.phone == A)).one()
+        assert not mine.stopped and mine.erased_at is None
+        assert s.scalars(select(Message).where(Message.case_id == case.id, Message.body == "telpon")).one()
+
+
+def test_a_members_own_number_is_never_the_residents(client, hotline, roster) -> None:
+    ani = Resident(client, A)
+    code = _taken(ani, *START, B, "6", "1", "1", "butuh kursi roda", "lompoe", "3", "1")
+    assert "nomor anggota KK" in ani.last
+    case = _case(hotline, code)
+    assert case.contact_id is None and case.contact_ok is False
+
+
+def test_a_warga_draft_left_a_day_asks_to_continue_and_one_left_by_a_former_member_is_dropped(
+    client, hotline, clock, roster
+) -> None:
+    ani = Resident(client, A)
+    for body in (*START, "tidak ada"):
+        ani.says(body)
+    clock.advance(days=2)
+    assert "aman" not in ani.says("1").lower()  # no safety question for a member...
+    assert "lanjut" in ani.last.lower()  # ...but continue or start again
+    assert "Mau lapor apa" in ani.says("lanjut")
+    with hotline.db.session() as s:
+        s.scalars(select(Member).where(Member.phone == A)).one().active = False
+    assert "aman membalas" in ani.says("1")  # a resident's start now: the draft is gone
+
+
+def test_lihat_and_balas_of_a_resident_without_a_phone(app, client, redis, console, hotline, roster) -> None:
+    code = _taken(Resident(client, A), *START, "tidak ada", *CHILD, "1")
+    work(app, redis)
+    short = code.split("-")[1]
+    holder = next(n for n in (A, B, KETUA) if any(f"TERIMA {short}" in m for m in to(console, n)))
+    member = Resident(client, holder)
+    member.says(f"TERIMA {short}")
+    assert "warga tanpa HP" in member.says(f"LIHAT {short}")
+    assert "tidak punya HP" in member.says(f"BALAS {short} apa kabar?")
+
+
 # -- the engine and the form share one path ----------------------------------------------------
 
 PLACES = (Place(1, "Lompoe", "Bacukiki"),)
@@ -119,7 +176,7 @@ NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
 def test_the_on_behalf_start_never_consents_for_the_member_and_menu_keeps_it() -> None:
-    conv, ctx = Conv(), Context(NOW, PLACES, on_behalf=True)
+    conv, ctx = Conv(), Context(NOW, PLACES, on_behalf=True, member=True)
     effects = []
     for text in ("WARGA", "2", "ya", "LEWATI", "MENU"):
         effects += ENGINE.step(conv, Inbound(text), ctx).effects
@@ -131,7 +188,7 @@ def test_the_on_behalf_start_never_consents_for_the_member_and_menu_keeps_it() -
 
 
 def test_the_summary_of_a_resident_without_a_phone_says_so() -> None:
-    conv, ctx = Conv(), Context(NOW, PLACES, on_behalf=True)
+    conv, ctx = Conv(), Context(NOW, PLACES, on_behalf=True, member=True)
     for text in ("WARGA", "1", "ya", "tidak ada", "6", "2", "1", "LEWATI", "butuh kursi roda"):
         ENGINE.step(conv, Inbound(text), ctx)
     ENGINE.step(conv, Inbound("lompoe"), ctx)  # never asked how to contact: the name next

@@ -106,6 +106,9 @@ class Context:
     # The sender is a KK member who asked to report for a resident (WARGA): a report started now
     # begins with the engine's `on_behalf` flow instead of the resident's safety and consent.
     on_behalf: bool = False
+    # The sender is an active KK member of the site: a report taken for a resident is theirs to
+    # carry on (one left by someone no longer a member is dropped).
+    member: bool = False
 
 
 # Effects: what happened, for the caller to persist.
@@ -281,6 +284,10 @@ class Engine:
 
     def _step(self, conv: Conv, msg: Inbound, ctx: Context, out: Outcome) -> None:
         word = reading.global_word(msg.text) if msg.text else None
+        if conv.data.get("on_behalf"):
+            if self._on_behalf_paused(conv, word, ctx, out):
+                return
+            word = self._on_behalf_word(conv, word)
         data = conv.data
         paused = conv.updated_at is not None and ctx.now - conv.updated_at > ctx.pause
         hold_off = data.get("hold") == "safe_again" or data.get("on_behalf")  # a member is not at risk
@@ -304,6 +311,31 @@ class Engine:
             self._skip(conv, ctx, out)
         else:
             self._answer(conv, msg, ctx, out)
+
+    def _on_behalf_paused(self, conv: Conv, word: str | None, ctx: Context, out: Outcome) -> bool:
+        """A report a member takes for a resident: dropped when its sender is no longer a member
+        (their message is then read afresh); after a day's pause, "continue or start again"
+        (no safety question: the member is not at risk). True when the turn is over."""
+        if not ctx.member:
+            out.effects.append(Forget(conv.run))
+            self._finish(conv)
+            return False
+        long_pause = conv.updated_at is not None and ctx.now - conv.updated_at > IDLE_LIMIT
+        if long_pause and not conv.data.get("hold") and word not in PAUSE_WORDS:
+            conv.data["hold"] = "resume"
+            out.replies.append(Say("resume.ask"))
+            return True
+        return False
+
+    def _on_behalf_word(self, conv: Conv, word: str | None) -> str | None:
+        """The resident's rights over their own number are not the member's to use on theirs:
+        HAPUS and BERHENTI end the draft like BATAL, and TELEPON is plain text but where it
+        answers (how the report came in, how to contact the resident)."""
+        if word in ("HAPUS", "BERHENTI"):
+            return "BATAL"
+        if word == "TELEPON" and not (self._at_role(conv, CHANNEL) or self._at_role(conv, CONTACT)):
+            return None
+        return word
 
     # -- starting, prompting, finishing -------------------------------------------------------
 

@@ -19,7 +19,7 @@ from bot.domain import caselife, duty, followup, i18n
 from bot.domain.engine import Key, Say
 from bot.runtime import Hotline
 from flows import FLOWS
-from flows.guidance import CODEWORD, SAFER
+from flows.guidance import CODEWORD, NO_PHONE, SAFER
 from flows.members import FIELDS, FLAGS, INSTITUTIONS, NEEDS_CODE, NEEDS_TEXT, VERBS, YES_NO
 from flows.model import Choice, YesNo
 from flows.reading import norm
@@ -280,6 +280,8 @@ def _contact_line(session: Session, case: Case, holder: bool = False) -> str:
         if method in ("call", "message", "none")
         else method
     )
+    if contact is None and case.consent_by is not None:  # a member took it for one without a phone
+        line = i18n.text("onbehalf.no_phone", duty.MEMBER_LOCALE)
     if method == "call" and contact is not None and contact.phone:
         line += f" {contact.phone}"
     if method == "call" and (safer := case.answers.get("safer_number")):
@@ -395,6 +397,8 @@ def _selesai(act: Act) -> list[Say]:
 
 def _balas(act: Act) -> list[Say]:
     contact = duty.may_message(act.session, act.case)
+    if contact is None and act.case.contact_id is None and act.case.consent_by is not None:
+        return [Say(NO_PHONE)]  # reported for by a member: no phone to write to
     if contact is None:
         return [Say("member.no_messages", {**act.params, "contact": _contact_line(act.session, act.case)})]
     say = Say("resident.relay", {"code": act.case.code, "text": act.text})

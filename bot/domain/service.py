@@ -103,9 +103,11 @@ def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming
     contact = queries.contact_for(session, msg.sender, now, msg.channel)
     row = queries.lock_conversation(session, contact.id, site.id, now)
     run_before = row.run
+    on_behalf = member is not None and row.state == IDLE and members.is_on_behalf_word(msg.body)
     inbound_id = _record(
-        session, msg, now, party="resident", contact_id=contact.id, conversation_id=row.id, run=row.run
-    )
+        session, msg, now, contact_id=contact.id, conversation_id=row.id, run=row.run,
+        **_author(member, on_behalf or bool(row.data.get("on_behalf"))),
+    )  # fmt: skip
     if inbound_id is None:
         return Result(queries.stored_reply(session, msg.sid), duplicate=True)
 
@@ -122,8 +124,7 @@ def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming
     # A deep copy: the row must see a new value, or SQLAlchemy finds nothing changed in JSON.
     conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
     inbound = Inbound(msg.body, len(msg.media), tuple(kind for _, kind in msg.media))
-    on_behalf = member is not None and row.state == IDLE and members.is_on_behalf_word(msg.body)
-    ctx = Context(now, places, _pause(hotline), channel=msg.channel, on_behalf=on_behalf)
+    ctx = Context(now, places, _pause(hotline), channel=msg.channel, on_behalf=on_behalf, member=bool(member))
     outcome = ENGINE.step(conv, inbound, ctx)
 
     says, case_id = _apply(session, site, contact, row, conv, outcome, now, inbound_id, member)
@@ -160,6 +161,8 @@ def _apply(
                 case = _submitted(session, site, contact, row, conv, report, now, member)
                 case_id = case.id
                 says = [Say(s.key, {"code": case.code, **s.params}, s.options) for s in says]
+                if case.contact_id is None and report.get("on_behalf", {}).get("phone"):
+                    says.append(Say("onbehalf.member_phone"))  # a member's number: not the resident's
             case ShowStatus():
                 says[:0] = _status(session, contact, site, conv.locale)
             case Erase():
@@ -211,6 +214,14 @@ def _record(session: Session, msg: Incoming, now: datetime, **who: object) -> in
         **who,
     }
     return queries.record_inbound(session, values)
+
+
+def _author(member: Member | None, for_resident: bool) -> dict[str, Any]:
+    """Who wrote an inbound on the resident side: the resident, or a member taking a report for
+    one (WARGA), whose words are theirs on the record (transcripts, exports, the console)."""
+    if member is not None and for_resident:
+        return {"party": "member", "member_id": member.id}
+    return {"party": "resident"}
 
 
 def _still_member(member: Member | None, site: Site, sender: str) -> bool:

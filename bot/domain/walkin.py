@@ -28,6 +28,7 @@ CONSOLE = "console"  # the channel a form's answers are read as (the longer word
 START_WORD = "WARGA"
 NOT_A_COMMAND = "hint.form_command"  # an answer that is a whole command word (BATAL, HAPUS)
 MENU = MENU_STEP.name
+CONSENT_BY_LIMIT = 80  # storage.models.Case.consent_by
 TRIES = 2  # a question asked again once (a recheck) takes the same answer the second time
 
 
@@ -48,7 +49,7 @@ def fill(category: str, fields: Mapping[str, Any], places: Sequence[Area], now: 
     its name, anything else as typed; empty leaves an optional question unanswered. The start's
     fields are `came_by` (posko or telepon), `consent` and `own_phone`."""
     conv = Conv()
-    ctx = Context(now, places, channel=CONSOLE, on_behalf=True)
+    ctx = Context(now, places, channel=CONSOLE, on_behalf=True, member=True)
     filled = Filled()
     ENGINE.step(conv, Inbound(START_WORD), ctx)
     answers = {**fields, MENU: category}
@@ -133,7 +134,8 @@ def record(
     are the member's messages that took it (WARGA), none for the console's form."""
     behalf = report["on_behalf"]
     phone = behalf.get("phone") or None
-    contact = cases.resident_contact(session, phone, now) if phone else None
+    # A member's own number given as the resident's is not theirs to hold: no contact then.
+    contact = cases.resident_contact(session, site.id, phone, now) if phone else None
     return cases.create_case(
         session,
         site_id=site.id,
@@ -146,5 +148,5 @@ def record(
         now=now,
         channel=behalf.get("channel") or "posko",
         practice=practice or cases.is_practice(phone, site.practice),
-        consent_by=taken_by,
+        consent_by=taken_by[:CONSENT_BY_LIMIT],
     )
