@@ -155,3 +155,27 @@ def test_the_mechanism_document_shows_the_configured_days() -> None:
     assert "7 hari" in text and "2 hari" in text and "Kekerasan" in text and "3 hari" in text
     assert "21.00" in text or "21:00" in text
     assert len(rows) == 3
+
+
+def test_cases_held_before_the_reminders_get_them_from_followup_start(
+    app, client, hotline, redis, console, roster, clock
+):
+    """A case taken before this release has no chain: `hotline followup start` gives it one (a
+    check at once, then by day), and running it again starts nothing twice."""
+    from sqlalchemy import update
+
+    from bot.cli import main
+    from storage.models import Outbox
+
+    _set(clock, 2, 10)
+    _, _, holder = _taken(app, client, redis, console)
+    with hotline.db.session() as s:  # as if taken by the release before: no checks waiting
+        s.execute(update(Outbox).where(Outbox.job == "follow_up_check").values(done_at=clock.now))
+    _set(clock, 20, 23)  # long quiet, at night
+    runner = app.test_cli_runner()
+    assert "for 1 held cases" in runner.invoke(main, ["followup", "start"]).output
+    assert "for 0 held cases" in runner.invoke(main, ["followup", "start"]).output
+    _at(app, redis, clock, 20, 23, 30)
+    assert _reminders(console, holder.number) == []  # not at night...
+    _at(app, redis, clock, 21, 7, 1)
+    assert len(_reminders(console, holder.number)) == 1  # ...at seven

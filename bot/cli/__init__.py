@@ -10,6 +10,7 @@ from bot.cli.chat import chat
 from bot.cli.db import db
 from bot.cli.export import export
 from bot.cli.flows import flows
+from bot.cli.followup import followup_group
 from bot.cli.mechanism import mechanism
 from bot.cli.members import members
 from bot.cli.purge import purge
@@ -25,5 +26,6 @@ def main() -> None:
     """Hotline KK: the WhatsApp/SMS complaint hotline for Kelompok Konstituen."""
 
 
-for command in (serve, chat, db, sites, members, users, export, report, mechanism, purge, flows, translate):
+COMMANDS = (serve, chat, db, sites, members, users, export, report, mechanism, purge, followup_group)
+for command in (*COMMANDS, flows, translate):
     main.add_command(command)

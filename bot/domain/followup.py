@@ -79,6 +79,16 @@ def start(session: Session, hotline: Hotline, case: Case, now: datetime) -> None
         _schedule(session, case, now + _span(hotline, case), now)
 
 
+def backfill(session: Session, now: datetime) -> list[int]:
+    """Start the chain of every held case that has none (cases taken before this release): a
+    check now for each, which reminds at once when the case has been quiet long enough, else
+    schedules itself for the right day. The cases it started."""
+    started = store.held_without_checks(session)
+    for case_id in started:
+        _schedule(session, session.get_one(Case, case_id), now, now)  # by day, as every check
+    return started
+
+
 def assign_case(session: Session, hotline: Hotline, now: datetime, case_id: int, reason: str) -> None:
     """duty.assign_case (the job), and a held case turned urgent gets the urgent days at once."""
     duty.assign_case(session, hotline, now, case_id, reason)
