@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from storage import casestate
 from storage.followup import DEFAULT_DAYS, days_for
+from storage.followup import KINDS as REMINDER_KINDS
 from storage.models import Case, CaseEvent
 
 # The value rows of each breakdown, in the order people read them.
@@ -165,14 +166,11 @@ def _add_waits(waits: dict[str, list[float]], c: Any, events: list[CaseEvent]) -
             waits[step].append(days)
 
 
-# Events that are no news of the case: the bot's own (offers, reminders) and retention's.
-NOT_NEWS = frozenset({"bot", "purge"})
-
-
 def _quiet_since(c: Any, events: list[CaseEvent]) -> datetime:
-    """The case's latest sign of life: its latest event by a person (a member, the coordinator,
-    the resident's code word), else its acceptance or submission."""
-    events = [e for e in events if e.actor not in NOT_NEWS]
+    """The case's latest news as the follow-up reminders read it (storage.followup.last_news:
+    any event but the reminders themselves), else its acceptance or submission: a follow-up is
+    overdue here exactly when its reminder is due."""
+    events = [e for e in events if e.kind not in REMINDER_KINDS]
     times = [
         _aware(t) for t in (c.created_at, c.accepted_at, *(e.created_at for e in events)) if t is not None
     ]
