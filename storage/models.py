@@ -190,7 +190,7 @@ class Case(Base):
     # Reported from a practice number: out of figures and exports unless asked, purge --practice.
     practice: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Where the report came in: whatsapp | sms (the resident wrote), posko | telepon (a KK member
-    # took it for them: WARGA or the console's "Laporan baru").
+    # took it for them: WARGA or the console's "Laporan baru"), console (`hotline chat`).
     channel: Mapped[str] = mapped_column(String(16), default="sms", server_default="sms")
     # Who heard the resident agree aloud, for a report taken on their behalf ("member:Ani",
     # "user:koord"); None when the resident agreed themselves by text.

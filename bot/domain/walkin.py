@@ -1,9 +1,10 @@
 """Reports a KK member takes for a resident: at the posko, on the phone, or by WARGA.
 
 A web form ("Laporan baru" in the console) is one more way to answer a flow: `fill` runs its
-fields through the engine exactly as if the member had typed them one by one after WARGA, so
-the same readers validate them and the same rules apply (urgency, flags, the questions a rule
-skips or asks, TPKS advice). `record` makes the case of such a report, for WARGA and the form
+fields through the engine as if the member had typed them one by one after WARGA (on the
+console channel: the longer wording, one question a message), so the same readers validate
+them and the same rules apply (urgency, flags, the questions a rule skips or asks, TPKS
+advice). `record` makes the case of such a report, for WARGA and the form
 alike: the resident's own number if they have one, never the member's.
 """
 
@@ -80,7 +81,7 @@ def _took(filled: Filled, step: Step, before: tuple[str, str], conv: Conv, out: 
     hints = [s.key for s in out.replies if s.key.startswith("hint.")]
     if (conv.flow, conv.state) == before and hints:
         filled.errors[step.name] = hints[0]
-    elif conv.state == IDLE:  # ended without a case: consent refused
+    elif conv.state == IDLE:  # ended without a case: only a refused consent does (_typed sends)
         filled.errors[step.name] = "w.consent_declined"
 
 
