@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage import audit, erasures
 from storage.casestate import FINISHED, OPEN
-from storage.models import Case, CaseEvent, Contact, Conversation, Member, Message
+from storage.models import AuditLog, Case, CaseEvent, Contact, Conversation, Member, Message, Site
 from storage.outbox import add_job
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
@@ -331,3 +331,46 @@ def _anonymise(session: Session, batch: list[int], marked: set[int], now: dateti
     for case_id in batch:
         if case_id not in marked:
             session.add(CaseEvent(case_id=case_id, kind="erased", actor="purge", data={}, created_at=now))
+
+
+def walkin_by_token(session: Session, site_id: int, token: str) -> str | None:
+    """The code of the case the console's "Laporan baru" form with this one-time token already
+    made (its "walkin" audit row keeps the token), or None. Locks the site's row first, so a
+    second post of the same form (a double click, the browser's back and send again) waits for
+    the first one's transaction and then finds its case instead of making another."""
+    session.execute(select(Site.id).where(Site.id == site_id).with_for_update())
+    rows = select(AuditLog.details).where(
+        AuditLog.action == "walkin", AuditLog.details["once"].as_string() == token
+    )
+    details = session.scalars(rows.limit(1)).first()
+    return str(details["case"]) if details and details.get("case") else None
+
+
+def erase_case(
+    session: Session, case: Case, now: datetime, actor: str, *, reason: str = ""
+) -> dict[str, int]:
+    """One report erased at the resident's request (the console, for a resident who cannot text
+    HAPUS): as erase_contact does for all of a contact's cases. Its answers, the text and media
+    of every message about it (the resident's, the bot's, the members') and the members' notes
+    go, and Twilio's copies under the SIDs the database knows are queued for deletion; the case
+    and its messages are unlinked from the resident's contact (which stays: it may hold other
+    reports). Category, area, urgency, flags, status and dates stay for the figures; `reason`
+    (why, who asked) goes in the "erased" event and the audit row."""
+    about = Message.case_id == case.id
+    erasures.queue(session, actor=actor, now=now, sids=erasures.known_sids(session, about))
+    messages = session.execute(update(Message).where(about).values(body="", media=[])).rowcount
+    session.execute(
+        update(Message)
+        .where(about, Message.contact_id.is_not(None))
+        .values(address=None, contact_id=None, conversation_id=None)
+    )
+    notes = 0
+    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)):
+        if "note" in event.data:  # members' notes; referrals keep the institution for the figures
+            notes += 1
+            event.data = {k: v for k, v in event.data.items() if k != "note"}
+    case.answers, case.contact_ok, case.contact_id, case.updated_at = {}, False, None, now
+    add_event(session, case, "erased", now, actor=actor, **({"note": reason} if reason else {}))
+    counts = {"messages": messages or 0, "notes": notes}
+    audit.record(session, actor, "erase_case", now, case=case.code, reason=reason, **counts)
+    return counts

@@ -106,6 +106,8 @@ class CaseRow(NamedTuple):
     phone: str | None  # only when asked for contacts
     names: tuple[str, ...]  # the resident's name and WhatsApp profile name, if known
     referrals: tuple[str, ...]  # institutions, in the order of the referrals
+    came_by: str  # the case's channel: whatsapp | sms (the resident wrote) | posko | telepon | console
+    taken_by: str | None  # who heard the resident agree aloud ("user:koord", "member:Ani"), else None
 
 
 class MessageRow(NamedTuple):
@@ -244,6 +246,8 @@ def cases(session: Session, filters: Filters, *, contacts: bool = False) -> Iter
             Contact.name.label("name"),
             Contact.profile_name,
             Case.answers["name"].as_string().label("answer_name"),
+            Case.channel.label("came_by"),
+            Case.consent_by.label("taken_by"),
             CaseEvent.data.label("referral"),
         )
         .select_from(Case)
@@ -262,24 +266,31 @@ def cases(session: Session, filters: Filters, *, contacts: bool = False) -> Iter
         referrals = tuple(
             str(r.referral.get("to") or "?") for r in (first, *more) if isinstance(r.referral, dict)
         )
-        yield CaseRow(
-            id=first.id,
-            code=first.code,
-            site=first.prefix,
-            timezone=first.timezone,
-            area=first.area,
-            category=first.category,
-            urgent=bool(first.urgent),
-            status=first.status,
-            created_at=first.created_at,
-            accepted_at=first.accepted_at,
-            closed_at=first.closed_at,
-            holder=first.holder,
-            contact_id=first.contact_id,
-            phone=first.phone,
-            names=_names(first.answer_name, first.name, first.profile_name),
-            referrals=referrals,
-        )
+        yield _case_row(first, referrals)
+
+
+def _case_row(first: Any, referrals: tuple[str, ...]) -> CaseRow:
+    """A case's row from the first of its query rows (one per referral)."""
+    return CaseRow(
+        id=first.id,
+        code=first.code,
+        site=first.prefix,
+        timezone=first.timezone,
+        area=first.area,
+        category=first.category,
+        urgent=bool(first.urgent),
+        status=first.status,
+        created_at=first.created_at,
+        accepted_at=first.accepted_at,
+        closed_at=first.closed_at,
+        holder=first.holder,
+        contact_id=first.contact_id,
+        phone=first.phone,
+        names=_names(first.answer_name, first.name, first.profile_name),
+        referrals=referrals,
+        came_by=first.came_by,
+        taken_by=first.taken_by,
+    )
 
 
 def messages(session: Session, filters: Filters, *, contacts: bool = False) -> Iterator[MessageRow]:

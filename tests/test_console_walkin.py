@@ -13,7 +13,7 @@ from sqlalchemy import select
 from flows import CATEGORIES, ON_BEHALF, bpjs
 from flows.common import CONSENT_VERSION, SPOKEN_CONSENT_VERSION
 from flows.model import MENU, SUMMARY, PlacePick
-from storage.models import AuditLog, Case, Contact, Outbox
+from storage.models import AuditLog, Case, Contact, Member, Outbox, Site
 from tests.test_console import INLINE, accounts_made, csrf, login  # noqa: F401 (a fixture)
 
 FORM = "/console/walkin"
@@ -35,12 +35,18 @@ CHILD = {
 }
 
 
-def _token(client) -> str:  # type: ignore[no-untyped-def]
-    return csrf(client.get(f"{FORM}?category=kekerasan").data)
+def _once(page: bytes) -> str:
+    """The form's one-time token."""
+    return re.search(rb'name="once" value="([^"]+)"', page).group(1).decode()
+
+
+def _tokens(client, query: str = "category=kekerasan") -> dict[str, str]:  # type: ignore[no-untyped-def]
+    page = client.get(f"{FORM}?{query}").data
+    return {"csrf_token": csrf(page), "once": _once(page)}
 
 
 def _post(client, **changes: Any):  # type: ignore[no-untyped-def]
-    data = {"csrf_token": _token(client), **CHILD, **changes}
+    data = {**_tokens(client), **CHILD, **changes}
     return client.post(FORM, data={k: v for k, v in data.items() if v is not None})
 
 
@@ -180,9 +186,87 @@ def test_an_admin_chooses_the_site_and_an_english_console_reads_english(client, 
     client.post("/console/lang", data={"csrf_token": csrf(chooser.encode()), "locale": "en"})
     page = client.get(f"{FORM}?category=bpjs&site=MSB").data.decode()
     assert "Kesik" in page and "Lompoe" not in page and "may be left empty" in page
-    token = csrf(page.encode())
-    data = {"csrf_token": token, "site": "MSB", "category": "bpjs", "came_by": "posko", "consent": "yes"}
+    data = {"csrf_token": csrf(page.encode()), "once": _once(page.encode()), "site": "MSB"}
+    data |= {"category": "bpjs", "came_by": "posko", "consent": "yes"}
     first = {name: bpjs.FLOW.step(name).answer.options[0].value for name in ("problem", "for_whom")}
     data |= {**first, "treatment": "yes", "area": "Kesik", "contact": "none"}
     case = _made(hotline, client.post(FORM, data=data))
     assert case.code.startswith("MSB-") and case.consent_by == "user:admin"
+
+
+def _member(hotline, prefix: str, phone: str, active: bool = True) -> None:  # type: ignore[no-untyped-def]
+    with hotline.db.session() as s:
+        site = s.scalars(select(Site).where(Site.prefix == prefix)).one()
+        s.add(Member(site_id=site.id, name="Bu Ani", phone=phone, channel="sms", active=active))
+
+
+def test_a_kk_members_own_number_is_refused_as_the_residents(client, hotline, accounts_made) -> None:
+    _member(hotline, "PRE", "+628110001001")
+    login(client, "pare")
+    response = _post(client, own_phone="0811-0001-001", contact="message")
+    page = response.data.decode()
+    assert response.status_code == 400 and "Laporan belum disimpan" in page
+    assert _error(page, "own_phone") == (
+        "Nomor ini nomor anggota KK, bukan nomor warga. Kosongkan bila warga tidak punya HP."
+    )
+    assert 'value="0811-0001-001"' in page and 'value="family" checked' in page  # kept to correct
+    assert _cases(hotline) == []
+    with hotline.db.session() as s:
+        assert s.scalars(select(Contact)).all() == []
+    case = _made(hotline, _post(client, own_phone=""))  # left empty: a resident without a phone
+    assert case.contact_id is None
+
+
+def test_another_sites_or_a_former_members_number_is_a_residents(client, hotline, accounts_made) -> None:
+    _member(hotline, "MSB", "+628110001001")
+    _member(hotline, "PRE", "+628110001002", active=False)
+    login(client, "pare")
+    for number in ("+628110001001", "+628110001002"):
+        case = _made(hotline, _post(client, own_phone=number, contact="message"))
+        with hotline.db.session() as s:
+            assert s.get_one(Contact, case.contact_id).phone == number
+
+
+def test_the_same_form_posted_twice_makes_one_case(client, hotline, accounts_made) -> None:
+    login(client, "pare")
+    data = {**_tokens(client), **CHILD}
+    first = client.post(FORM, data=data)
+    case = _made(hotline, first)
+    assert "Laporan tercatat" in client.get(first.location).data.decode()
+    again = client.post(FORM, data=data)  # a double click, or the browser's back and send again
+    assert again.status_code == 302 and again.location == first.location
+    page = client.get(again.location).data.decode()
+    assert f"Laporan ini sudah tersimpan, kode {case.code}" in page and "Laporan tercatat" not in page
+    assert [c.code for c in _cases(hotline)] == [case.code]
+    with hotline.db.session() as s:
+        jobs = s.scalars(select(Outbox).where(Outbox.job == "assign_case")).all()
+        audit = s.scalars(select(AuditLog).where(AuditLog.action == "walkin")).all()
+    assert len(jobs) == 1 and [a.details["once"] for a in audit] == [data["once"]]
+    other = _made(hotline, _post(client))  # a new form: a new report
+    assert other.code != case.code and len(_cases(hotline)) == 2
+
+
+def test_a_form_given_back_keeps_its_token_and_a_missing_one_is_a_message(client, hotline, accounts_made):
+    login(client, "pare")
+    tokens = _tokens(client)
+    wrong = client.post(FORM, data={**tokens, **CHILD, "age": "x"})
+    assert wrong.status_code == 400 and _once(wrong.data) == tokens["once"]  # no case yet
+    fixed = client.post(FORM, data={**tokens, **CHILD})
+    case = _made(hotline, fixed)
+    assert client.post(FORM, data={**tokens, **CHILD}).location == fixed.location
+    for once in (None, "", "kurang", "<script>" * 4):
+        data = {**tokens, **CHILD, "once": once}
+        response = client.post(FORM, data={k: v for k, v in data.items() if v is not None})
+        page = response.data.decode()
+        assert response.status_code == 400 and "Formulir ini sudah lama" in page
+        assert _once(response.data) not in (tokens["once"], once) and "<script>" not in page
+    assert [c.code for c in _cases(hotline)] == [case.code]
+
+
+def test_a_case_from_the_terminals_chat_says_so(client, hotline, accounts_made) -> None:
+    login(client, "pare")
+    case = _made(hotline, _post(client))
+    with hotline.db.session() as s:
+        s.get_one(Case, case.id).channel = "console"
+    page = client.get(f"/console/cases/{case.code}").data.decode()
+    assert re.search(r'id="case-channel">Terminal \(hotline chat\)<', page)

@@ -36,6 +36,8 @@ from bot.render.export import (
 from storage.models import Area, AuditLog, Case, Contact, Member, Message, Shift, Site, User
 from storage.transcripts import Filters, messages, snapshot
 from tests.conftest import MSB_NUMBER, Clock, Resident, work
+from tests.test_console import accounts_made, login  # noqa: F401 (a fixture)
+from tests.test_console_walkin import _made, _post
 
 SECRET = "test-export-secret"
 RESIDENT, RESIDENT_B, RESIDENT_C = "+6281234567890", "+6285711112222", "+6287733334444"
@@ -278,6 +280,26 @@ def test_cases_with_category_area_status_times_and_referrals(hotline, world, fmt
     assert a["created"] < a["accepted"] < a["closed"] and a["closed"].endswith("+08:00")
     assert b["created"] == f"{day(2)}T00:42:00+08:00" and b["accepted"] in (None, "")
     assert a["resident"] == redact.pseudonym(contact_of(hotline, RESIDENT), SECRET) != b["resident"]
+    assert (a["came_by"], b["came_by"], c["came_by"]) == ("sms", "whatsapp", "sms")  # they wrote
+    assert a["taken_by"] in (None, "") and b["taken_by"] in (None, "")  # and agreed themselves
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
+def test_a_walkin_case_says_how_it_came_and_who_heard_the_consent(client, hotline, accounts_made, fmt):
+    login(client, "pare")
+    posko = _made(hotline, _post(client))
+    phoned = _made(hotline, _post(client, came_by="telepon"))
+    with hotline.db.session() as s:  # as WARGA records it; a name typed as a number stays masked
+        s.get_one(Case, phoned.id).consent_by = "member:Bu Ani 0811-0001-001"
+    data = read(fmt, run_export(hotline, fmt))
+    rows = {r["case"]: r for r in data["rows" if fmt == "csv" else "cases"]}
+    assert (rows[posko.code]["came_by"], rows[posko.code]["taken_by"]) == ("posko", "user:pare")
+    assert (rows[phoned.code]["came_by"], rows[phoned.code]["taken_by"]) == (
+        "telepon",
+        "member:Bu Ani ****001",
+    )
+    if fmt == "csv":
+        assert rows[posko.code]["channel"] == ""  # the message's channel: no messages
 
 
 def test_formulas_are_neutralised(hotline, world) -> None:

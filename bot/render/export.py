@@ -61,6 +61,8 @@ CASE_COLUMNS = (
     "holder",
     "referrals",
     "resident",
+    "came_by",  # the case's channel (MESSAGE_COLUMNS' "channel" is each message's)
+    "taken_by",
 )
 CSV_COLUMNS = MESSAGE_COLUMNS + CASE_COLUMNS[1:]
 CASE_KEYS, MESSAGE_KEYS = ("type", *CASE_COLUMNS), ("type", *MESSAGE_COLUMNS)  # JSON Lines
@@ -155,6 +157,8 @@ class _Present:
             c.holder,
             c.referrals,
             self.resident(c.contact_id, c.phone, c.names),
+            c.came_by,
+            redact(c.taken_by, ()) if c.taken_by else None,  # a name, never a number
         )
 
     def message(self, m: MessageRow) -> tuple[Any, ...]:

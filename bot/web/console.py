@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import secrets
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -40,9 +41,11 @@ from bot.runtime import Hotline
 from bot.web import walkin_form
 from flows import CATEGORIES, ON_BEHALF
 from flows.members import CONSOLE_FIELDS, FIELDS, INSTITUTIONS
+from flows.model import PHONE
 from flows.places import Place
 from storage import audit, casebook, casestate, delivery, roster, sitetime
 from storage import users as accounts
+from storage.cases import erase_case, is_member_number, walkin_by_token
 from storage.db import UNAVAILABLE
 from storage.figures import monthly
 from storage.models import Case, Contact, Member, Site
@@ -55,6 +58,7 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # as CONTROL, but lines and tabs stay
 CODE = re.compile(r"[A-Za-z0-9-]{1,16}")
+ONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")  # the "Laporan baru" form's one-time token
 FORMATS = ("csv", "xlsx", "jsonl")
 SESSION_HOURS = 8
 CSP = "; ".join(
@@ -92,6 +96,7 @@ def _channel_label(channel: str | None) -> str:
         "sms": t("console.channel.sms"),
         "posko": t("console.channel.posko"),
         "telepon": t("console.channel.telepon"),
+        "console": t("console.channel.console"),  # `hotline chat`, the terminal's practice chat
     }
     return labels.get(channel or "", channel or "-")
 
@@ -364,6 +369,7 @@ def case(code: str) -> Any:
             results=list(casestate.RESULTS),
             outcomes=list(casestate.OUTCOMES),
             guarded=casestate.guarded(item) and any(r.outcome is None for r in referrals),
+            erased=any(e.kind == "erased" for e in events),
         )
         _audit(s, "view_case", case=item.code)  # in the same transaction as the read
     return page
@@ -548,6 +554,28 @@ def cancel(code: str) -> Any:
     return _act(code, action)
 
 
+@bp.post("/cases/<code>/erase")
+@login_required
+def erase(code: str) -> Any:
+    """A resident's request to erase their report, made at the posko or on the phone (a resident
+    without a phone cannot text HAPUS): its answers, texts and notes go, its figures stay
+    (storage.cases.erase_case). Needs a reason and the box ticked; once per case."""
+    reason = _text("reason", 500)
+    confirmed = request.form.get("confirm") == "1"
+
+    def action(s: Session, item: Case) -> str | None:
+        if not reason:
+            return t("console.error.reason")
+        if not confirmed:
+            return t("console.error.confirm_erase")
+        if any(e.kind == "erased" for e in casebook.timeline(s, item.id)):
+            return t("console.error.erased")
+        erase_case(s, item, _now(), _actor()[0], reason=reason)
+        return None
+
+    return _act(code, action)
+
+
 @bp.post("/cases/<code>/reassign")
 @login_required
 def reassign(code: str) -> Any:
@@ -566,6 +594,7 @@ def reassign(code: str) -> Any:
 # -- a report taken for a resident ("Laporan baru") -------------------------------------------
 
 WALKIN_CATEGORIES = {f.name: f for f in CATEGORIES}
+OWN_PHONE = next(s.name for s in ON_BEHALF.steps if s.role == PHONE)  # the resident's number
 
 
 @bp.route("/walkin", methods=["GET", "POST"])
@@ -599,9 +628,11 @@ def _walkin_site() -> Site:
 
 
 def _walkin_page(
-    site: Site, flow: Any, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    site: Site, flow: Any, values: dict[str, Any], errors: dict[str, str], status: int = 200, once: str = ""
 ) -> Any:
-    """The form of `flow`'s questions, filled with `values` and `errors` beside their fields."""
+    """The form of `flow`'s questions, filled with `values` and `errors` beside their fields.
+    `once`: the form's one-time token (a new one unless the form comes back unsaved): a second
+    post of it finds the case the first one made (`_walkin_submit`)."""
     fields = walkin_form.fields(ON_BEHALF, flow)
     starting = {s.name for s in ON_BEHALF.steps}
     with _hotline().work() as s:
@@ -617,6 +648,7 @@ def _walkin_page(
         errors=errors,
         general=[text for name, text in errors.items() if name not in {f.name for f in fields}],
         practice=request.form.get("practice") == "1",
+        once=once or secrets.token_urlsafe(24),
         consent_text=walkin_form.plain(t(walkin_form.resident_consent())),
         ask=lambda key: walkin_form.plain(t(key)),
     )
@@ -625,37 +657,57 @@ def _walkin_page(
 
 def _walkin_submit(site: Site, flow: Any) -> Any:
     """Run the answers through the flow; a case when they make a report, else the form again
-    with what is wrong beside its field (400)."""
+    with what is wrong beside its field (400). The same form posted again (its one-time token)
+    makes nothing new: back to the case its first post made."""
     values, errors = _walkin_values(walkin_form.fields(ON_BEHALF, flow))
-    code, said = None, []
+    once = request.form.get("once", "")
+    if not ONCE.fullmatch(once):  # a form from before the token, or tampered with: a fresh one
+        once, errors = "", {**errors, "": t("console.walkin.stale")}
+    code, said, again = None, [], False
     if not errors:
-        now = _now()
         with _hotline().work() as s:
-            areas = casebook.site_areas(s, [site.id])
-            places = [Place(a.id, a.name, a.kecamatan, tuple(a.aliases)) for a in areas]
-            filled = walkin.fill(flow.name, values, places, now)
-            errors = {name: _walkin_hint(key) for name, key in filled.errors.items()}
-            if filled.report is not None and not errors:
-                case = walkin.record(
-                    s,
-                    s.get_one(Site, site.id),
-                    filled.report,
-                    locale=i18n.DEFAULT_LOCALE,
-                    now=now,
-                    taken_by=f"user:{g.user.username}",
-                    practice=request.form.get("practice") == "1",
-                )
-                code, said = case.code, filled.said
-                _audit(s, "walkin", case=code, site=site.prefix)
-            elif not errors:  # ended without a report, and without saying why
-                errors = {"": t("console.walkin.check")}
+            code = walkin_by_token(s, site.id, once)
+            again = code is not None
+            if not again:
+                code, said, errors = _walkin_record(s, site, flow, values, once)
     if code is None:
         flash(t("console.walkin.check"), "error")
-        return _walkin_page(site, flow, values, errors, 400)
+        return _walkin_page(site, flow, values, errors, 400, once)
+    if again:
+        flash(t("console.walkin.again", code=code), "ok")
+        return redirect(url_for("console.case", code=code))
     flash(t("console.walkin.saved", code=code), "ok")
     for key in said:
         flash(t("console.walkin.advice", text=walkin_form.plain(t(key))), "ok")
     return redirect(url_for("console.case", code=code))
+
+
+def _walkin_record(
+    s: Session, site: Site, flow: Any, values: dict[str, Any], once: str
+) -> tuple[str | None, list[str], dict[str, str]]:
+    """(case code, advice to pass on, errors): the case of the answers, or what is wrong. A KK
+    member's own number is refused as the resident's: it would never reach the resident."""
+    now = _now()
+    areas = casebook.site_areas(s, [site.id])
+    places = [Place(a.id, a.name, a.kecamatan, tuple(a.aliases)) for a in areas]
+    filled = walkin.fill(flow.name, values, places, now)
+    errors = {name: _walkin_hint(key) for name, key in filled.errors.items()}
+    if filled.report is None or errors:  # ended without a report, and without saying why: check
+        return None, [], errors or {"": t("console.walkin.check")}
+    phone = filled.report["on_behalf"].get("phone")
+    if phone and is_member_number(s, site.id, phone):
+        return None, [], {OWN_PHONE: t("console.walkin.member_phone")}
+    case = walkin.record(
+        s,
+        s.get_one(Site, site.id),
+        filled.report,
+        locale=i18n.DEFAULT_LOCALE,
+        now=now,
+        taken_by=f"user:{g.user.username}",
+        practice=request.form.get("practice") == "1",
+    )
+    _audit(s, "walkin", case=case.code, site=site.prefix, once=once)
+    return case.code, filled.said, {}
 
 
 def _walkin_values(fields: list[walkin_form.Field]) -> tuple[dict[str, Any], dict[str, str]]:
