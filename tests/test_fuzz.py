@@ -712,3 +712,69 @@ def test_export_takes_any_form(hotline, console_world, data) -> None:
     expected = (413,) if too_big else (200, 302, 400)
     assert response.status_code in expected, ([(k, v[:50]) for k, v in pairs], response.status_code)
     assert isinstance(response.data, bytes)  # the streamed body, read to its end
+
+
+# -- reports taken for a resident: WARGA and the console's "Laporan baru" -----------------------
+
+# Bu Ani, at the posko, for a child hit by her father yesterday who has no phone; BATAL first
+# ends whatever draft an earlier example left.
+WARGA = (
+    *("BATAL", "WARGA", "1", "ya", "tidak ada", "1", "tidak", "2 9", "LEWATI", "1 dipukul", "2"),
+    *("lompoe", "1"),
+)
+
+
+@settings(FUZZ, max_examples=40)
+@given(at=st.integers(1, len(WARGA)), text=TEXT.map(twiml_safe), replace=st.booleans())
+def test_fuzz_at_any_step_of_a_members_warga_report(client, hotline, roster, at, text, replace) -> None:
+    turns = list(WARGA)
+    turns[at : at + replace] = [text]
+    for body in turns:
+        form = {"MessageSid": new_sid(), "From": A, "To": PRE_NUMBER, "Body": body, "NumMedia": "0"}
+        response = post_signed(client, form)
+        assert response.status_code == 200, (turns, body, response.data[:300])
+        _twiml(response)
+    assert_no_nul_stored(hotline)
+
+
+WALKIN_FIELDS = (
+    *("came_by", "consent", "own_phone", "danger", "who", "age", "disability", "kind", "story"),
+    *("perpetrator", "when", "area", "contact", "contact_time", "codeword", "name", "group", "for_whom"),
+)
+WALKIN_VALUES = (
+    *("posko", "telepon", "yes", "no", "child", "physical", "family", "days", "Lompoe", "Lemoe"),
+    *("message", "call", "none", "9", "081234567890", "+628110001001", "batal", "HAPUS", "telpon"),
+)
+
+
+# A whole valid form (a child hit by her father yesterday, at the posko, no phone), some of whose
+# fields each example replaces.
+WALKIN_CHILD = {
+    **{"came_by": "posko", "consent": "yes", "danger": "no", "who": "child", "age": "9"},
+    **{"kind": "physical", "story": "dipukul ayahnya", "perpetrator": "family", "area": "Lompoe"},
+}
+
+
+@FAST
+@given(data=st.data())
+def test_the_walkin_form_takes_any_form(hotline, console_world, data) -> None:
+    client, token = console_world["clients"][data.draw(st.sampled_from(("admin", "pare")))]
+    whole = data.draw(st.booleans())  # a valid form with a few fields changed, or anything
+    names = st.sampled_from([f.name for f in FLOWS.values()])
+    category = "kekerasan" if whole else data.draw(st.one_of(names, TEXT))
+    page = client.get("/console/walkin", query_string={"category": category, "site": "PRE"})
+    assert page.status_code in (200, 400), (category, page.status_code)
+    once = re.search(rb'name="once" value="([^"]+)"', page.data)
+    fresh = once is not None and (whole or data.draw(st.booleans()))
+    form = {"csrf_token": token, "site": "PRE", "category": category, **(WALKIN_CHILD if whole else {})}
+    form["once"] = once.group(1).decode() if fresh and once else data.draw(TEXT)
+    values = st.one_of(st.sampled_from(WALKIN_VALUES), TEXT)
+    for field in data.draw(st.lists(st.sampled_from(WALKIN_FIELDS), max_size=3 if whole else 12)):
+        form[field] = data.draw(values)
+    response, too_big = post(client, "/console/walkin", form)
+    expected = (413,) if too_big else (302, 400)
+    assert response.status_code in expected, (form, response.status_code)
+    event(f"walk-in form: {response.status_code}")
+    if response.status_code == 302:  # the case page shows what was saved
+        assert client.get(response.location).status_code == 200
+    assert_no_nul_stored(hotline)  # on PostgreSQL, a 500
