@@ -199,5 +199,6 @@ SYSTEM_KEYS = (
     "onbehalf.submitted",
     "onbehalf.no_phone",
     "onbehalf.member_phone",
+    "hint.member_phone",
     *sorted(sms.key(k) for k in sms.SHORT),  # the SMS wording, said instead on SMS
 )

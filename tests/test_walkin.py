@@ -12,9 +12,9 @@ from sqlalchemy import select
 from bot.domain import i18n, walkin
 from bot.domain.engine import ENGINE, Consented, Context, Conv, Inbound, Submit
 from flows.places import Place
-from storage import sitetime
+from storage import cases, sitetime
 from storage.figures import monthly
-from storage.models import Case, CaseEvent, Contact, Member, Message
+from storage.models import Case, CaseEvent, Contact, Member, Message, Site
 from tests.conftest import Resident, work
 from tests.test_duty import KETUA, RESIDENT, A, B, roster, to  # noqa: F401  (roster: a fixture)
 
@@ -137,10 +137,15 @@ def test_in_warga_the_residents_rights_are_not_the_members_to_use(app, client, h
 
 def test_a_members_own_number_is_never_the_residents(client, hotline, roster) -> None:
     ani = Resident(client, A)
-    code = _taken(ani, *START, B, "6", "1", "1", "butuh kursi roda", "lompoe", "3", "1")
-    assert "nomor anggota KK" in ani.last
+    for body in START:
+        ani.says(body)
+    assert "bukan nomor warga" in ani.says(B)  # asked again at once
+    code = _taken(ani, "tidak ada", "6", "1", "1", "butuh kursi roda", "lompoe", "1")
     case = _case(hotline, code)
     assert case.contact_id is None and case.contact_ok is False
+    with hotline.db.session() as s:  # and were it given anyway (a member added meanwhile), no link
+        site = s.get_one(Site, case.site_id)
+        assert cases.resident_contact(s, site.id, B, case.created_at) is None
 
 
 def test_a_warga_draft_left_a_day_asks_to_continue_and_one_left_by_a_former_member_is_dropped(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -109,6 +109,8 @@ class Context:
     # The sender is an active KK member of the site: a report taken for a resident is theirs to
     # carry on (one left by someone no longer a member is dropped).
     member: bool = False
+    # The site's members' numbers, which are never a resident's own (asked in `on_behalf`).
+    members: Collection[str] = ()
 
 
 # Effects: what happened, for the caller to persist.
@@ -688,6 +690,8 @@ class Engine:
         result = step.answer.read(msg.text)
         if isinstance(step.answer, Place) and isinstance(result, Read):
             return self._match_place(result.value, conv, ctx)
+        if step.role == PHONE and isinstance(result, Read) and result.value in ctx.members:
+            return Miss("hint.member_phone")  # a member's own number is not the resident's
         return result
 
     def _match_place(self, text: str, conv: Conv, ctx: Context) -> Read | Miss:

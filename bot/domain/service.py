@@ -124,7 +124,10 @@ def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming
     # A deep copy: the row must see a new value, or SQLAlchemy finds nothing changed in JSON.
     conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
     inbound = Inbound(msg.body, len(msg.media), tuple(kind for _, kind in msg.media))
-    ctx = Context(now, places, _pause(hotline), channel=msg.channel, on_behalf=on_behalf, member=bool(member))
+    ctx = Context(
+        now, places, _pause(hotline), channel=msg.channel, on_behalf=on_behalf, member=bool(member),
+        members=directory.members.get(site.id, {}) if member else (),
+    )  # fmt: skip
     outcome = ENGINE.step(conv, inbound, ctx)
 
     says, case_id = _apply(session, site, contact, row, conv, outcome, now, inbound_id, member)
