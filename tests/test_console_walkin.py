@@ -85,7 +85,9 @@ def test_every_category_has_its_form_with_every_question(client, accounts_made) 
             assert (f'name="{step.name}"' in page) == asked, (flow.name, step.name)
         assert '<option value="Lompoe"' in page and "Kesik" not in page  # the site's own places
         assert CONSENT_VERSION in page and "dgn izin Anda" in page  # the text read to the resident
-        assert "boleh kosong" in page and "LEWATI" not in page.split('id="walkin-questions"')[1]
+        questions = page.split('id="walkin-questions"')[1]
+        assert "boleh kosong" in page and "LEWATI" not in questions and "1 Ya 2 Tidak" not in questions
+        assert "Nama warga" in questions and "Nama Anda" not in questions  # the resident's, not yours
         assert INLINE.search(page) is None and "walkin.js" in page
 
 
@@ -145,6 +147,7 @@ def test_a_resident_without_a_phone_gets_a_case_and_no_messages(client, hotline,
     page = client.get(response.location).data.decode()
     assert f"Laporan tercatat, kode {case.code}" in page
     assert "Warga tanpa HP: tidak ada pesan yang dikirim" in page
+    assert 'id="no-chat"' in page  # no conversation: taken on the form
     assert re.search(r'id="case-channel">Posko<', page)
     assert "Persetujuan lisan dicatat oleh pare (konsol)" in page
     assert f"versi {SPOKEN_CONSENT_VERSION}" in page

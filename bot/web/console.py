@@ -40,6 +40,7 @@ from bot.render import redact, report
 from bot.runtime import Hotline
 from bot.web import walkin_form
 from flows import CATEGORIES, ON_BEHALF
+from flows.common import NAME_STEP
 from flows.members import CONSOLE_FIELDS, FIELDS, INSTITUTIONS
 from flows.model import PHONE
 from flows.places import Place
@@ -650,7 +651,7 @@ def _walkin_page(
         practice=request.form.get("practice") == "1",
         once=once or secrets.token_urlsafe(24),
         consent_text=walkin_form.plain(t(walkin_form.resident_consent())),
-        ask=lambda key: walkin_form.plain(t(key)),
+        ask=lambda key: t("console.walkin.name") if key == NAME_STEP.prompt else walkin_form.plain(t(key)),
     )
     return page, status
 

@@ -160,6 +160,5 @@ def resident_consent() -> str:
 
 def plain(text: str) -> str:
     """A chat question as a form's label: without "1 Ya 2 Tidak" and the LEWATI sentence."""
-    text = _NUMBERED.sub("", text.strip())
-    kept = [s for s in _SENTENCE.findall(text) if "LEWATI" not in s]
-    return "".join(kept).strip() or text
+    kept = "".join(s for s in _SENTENCE.findall(text.strip()) if "LEWATI" not in s).strip() or text
+    return _NUMBERED.sub("", kept).strip() or kept
