@@ -5,17 +5,21 @@ where it came from and who heard the resident agree, and nothing is the member's
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, make_url, select
+from sqlalchemy import text as sql
 
 from bot.domain import i18n, walkin
 from bot.domain.engine import ENGINE, Consented, Context, Conv, Inbound, Submit
 from flows.places import Place
 from storage import cases, sitetime
+from storage.db import Database
 from storage.figures import monthly
 from storage.models import Case, CaseEvent, Contact, Member, Message, Site
-from tests.conftest import Resident, work
+from tests.conftest import PG_URL, Resident, work
 from tests.test_duty import KETUA, RESIDENT, A, B, roster, to  # noqa: F401  (roster: a fixture)
 
 # A child hit by her father yesterday in Lompoe, reported by Bu Ani for a resident at the posko.
@@ -225,38 +229,54 @@ def test_the_form_is_read_by_the_same_readers_and_rules() -> None:
     assert not any(isinstance(e, Submit) for e in ENGINE.step(Conv(), Inbound("x"), Context(NOW)).effects)
 
 
-def test_migration_0010_gives_existing_cases_the_channel_they_came_by(tmp_path) -> None:
-    from sqlalchemy import text
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_database(request, tmp_path) -> Iterator[str]:
+    """An empty database to migrate: a SQLite file, or a database of its own beside the test
+    PostgreSQL's (skipped without one)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("needs HOTLINE_TEST_DATABASE_URL")
+    name = "hotline_migration_0010"
+    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sql(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sql(f"CREATE DATABASE {name}"))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:  # FORCE: a failed test may leave its pool's connections open
+        conn.execute(sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
-    from storage.db import Database
 
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+def test_migration_0010_gives_existing_cases_the_channel_they_came_by(old_database: str) -> None:
+    db = Database(old_database)
     db.upgrade("0009")
     with db.engine.begin() as conn:
         conn.execute(
-            text(
+            sql(
                 "INSERT INTO sites (id, prefix, name, region_code, timezone, numbers, practice, position)"
                 " VALUES (1, 'PRE', 'P', '', 'Asia/Makassar', '[]', '[]', 0)"
             )
         )
         conn.execute(
-            text(
+            sql(
                 "INSERT INTO contacts (id, phone, channel, stopped, created_at)"
-                " VALUES (1, '+6281', 'whatsapp', 0, '2026-11-01')"
+                " VALUES (1, '+6281', 'whatsapp', FALSE, '2026-11-01')"
             )
         )
         for case_id, contact in ((1, 1), (2, 1), (3, None)):
             conn.execute(
-                text(
+                sql(
                     "INSERT INTO cases (id, code, site_id, contact_id, category, urgent, flags, status,"
                     " answers, contact_ok, locale, created_at, updated_at, practice)"
-                    " VALUES (:id, :code, 1, :contact, 'lainnya', 0, '[]', 'new', '{}', 0, 'id',"
-                    " '2026-11-01', '2026-11-01', 0)"
+                    " VALUES (:id, :code, 1, :contact, 'lainnya', FALSE, '[]', 'new', '{}', FALSE, 'id',"
+                    " '2026-11-01', '2026-11-01', FALSE)"
                 ),
                 {"id": case_id, "code": f"PRE-{case_id}", "contact": contact},
             )
         conn.execute(
-            text(
+            sql(
                 "INSERT INTO messages (sid, direction, party, channel, contact_id, case_id, body, num_media,"
                 " media, status, created_at) VALUES ('SM1', 'in', 'resident', 'sms', 1, 1, 'halo', 0, '[]',"
                 " 'received', '2026-11-01')"
@@ -264,6 +284,7 @@ def test_migration_0010_gives_existing_cases_the_channel_they_came_by(tmp_path) 
         )
     db.upgrade()
     with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, channel, consent_by FROM cases ORDER BY id")).all()
+        rows = conn.execute(sql("SELECT id, channel, consent_by FROM cases ORDER BY id")).all()
+    db.dispose()
     # By its first inbound message, else its contact's channel, else SMS.
     assert [tuple(r) for r in rows] == [(1, "sms", None), (2, "whatsapp", None), (3, "sms", None)]
