@@ -32,12 +32,21 @@ DIFFICULTIES = (
 ABLE = tuple(f"bisa {action}" for action in _ACTIONS)
 
 
+def _denied(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """Each phrase with a denial before it, normalised once (longest phrase first): read on every
+    answer to the question, so not worked out again each time."""
+    normed = sorted(map(reading.norm, phrases), key=len, reverse=True)
+    return tuple(f" {denial} {phrase} " for phrase in normed for denial in reading.DENIALS)
+
+
+_DENIED = {DIFFICULTIES: _denied(DIFFICULTIES), ABLE: _denied(ABLE)}
+
+
 def _says(text: str, phrases: tuple[str, ...]) -> bool:
     """Whether text names one of the phrases, leaving out those a denial goes before."""
     said = f" {reading.norm(text)} "
-    for phrase in sorted(map(reading.norm, phrases), key=len, reverse=True):
-        for denial in reading.DENIALS:
-            said = said.replace(f" {denial} {phrase} ", " ")
+    for denied in _DENIED[phrases]:
+        said = said.replace(denied, " ")
     return reading.contains_phrase(said, phrases)
 
 

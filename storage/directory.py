@@ -53,14 +53,17 @@ class Snapshot:
     sites: tuple[Site, ...] = ()  # detached, in the sites file's order; merge before writing
     places: dict[int, tuple[PlaceRow, ...]] = field(default_factory=dict)
     members: dict[int, dict[str, int]] = field(default_factory=dict)  # site -> phone -> member id
+    # Each site's numbers (SMS and WhatsApp alike), the first site in the file claiming one.
+    _by_number: dict[str, Site] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        claims = {n.removeprefix(WHATSAPP): site for site in reversed(self.sites) for n in site.numbers}
+        object.__setattr__(self, "_by_number", claims)
 
     def site_for_number(self, to: str) -> Site | None:
         """The site that claims the number texted; a number nobody claims goes to the first."""
-        bare = to.removeprefix(WHATSAPP)
-        for site in self.sites:
-            if bare in {n.removeprefix(WHATSAPP) for n in site.numbers}:
-                return site
-        return self.sites[0] if self.sites else None
+        found = self._by_number.get(to.removeprefix(WHATSAPP))
+        return found if found is not None else (self.sites[0] if self.sites else None)
 
     def member_id_for(self, site_id: int, phone: str) -> int | None:
         return self.members.get(site_id, {}).get(phone.removeprefix(WHATSAPP))
