@@ -10,9 +10,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import audit, erasures
+from storage import audit, erasures, roster
 from storage.casestate import FINISHED, OPEN
-from storage.models import AuditLog, Case, CaseEvent, Contact, Conversation, Member, Message, Site
+from storage.models import AuditLog, Case, CaseEvent, Contact, Conversation, Message, Site
 from storage.outbox import add_job
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
@@ -90,7 +90,7 @@ def resident_contact(session: Session, site_id: int, phone: str, now: datetime) 
     ever wrote (kept as it is: how they write, whether they said BERHENTI), else a new one that
     has never written (messages to it go by SMS, which every phone reads). None when the number
     is a KK member's of the site: a member's number never holds a resident's case."""
-    if is_member_number(session, site_id, phone):
+    if roster.member_for_number(session, site_id, phone) is not None:
         return None
     found = select(Contact).where(Contact.phone == phone)
     contact = session.scalars(found).first()
@@ -102,12 +102,6 @@ def resident_contact(session: Session, site_id: int, phone: str, now: datetime) 
         except IntegrityError:
             contact = session.scalars(found).one()
     return contact
-
-
-def is_member_number(session: Session, site_id: int, phone: str) -> bool:
-    """Whether `phone` is an active KK member's number at the site."""
-    member = select(Member.id).where(Member.site_id == site_id, Member.phone == phone, Member.active)
-    return session.scalars(member.limit(1)).first() is not None
 
 
 def is_practice(phone: str | None, practice_numbers: list[Any] | tuple[str, ...]) -> bool:

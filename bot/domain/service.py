@@ -120,7 +120,7 @@ def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming
         relay = assignments.relay_case(session, contact.id, now - RELAY_WINDOW)
         if relay is not None:
             return _relay_to_member(session, *relay, row, inbound_id, msg, now)
-    places = [Place(a.id, a.name, a.kecamatan, a.aliases) for a in directory.places.get(site.id, ())]
+    places = places_of(directory, site.id)
     # A deep copy: the row must see a new value, or SQLAlchemy finds nothing changed in JSON.
     conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
     inbound = Inbound(msg.body, len(msg.media), tuple(kind for _, kind in msg.media))
@@ -177,6 +177,11 @@ def _apply(
             case UrgentNow():
                 cases.make_latest_urgent(session, contact.id, now)
     return says, case_id
+
+
+def places_of(directory: Snapshot, site_id: int) -> list[Place]:
+    """The site's kelurahan/desa as the engine matches them, from the directory's snapshot."""
+    return [Place(a.id, a.name, a.kecamatan, a.aliases) for a in directory.places.get(site_id, ())]
 
 
 def _submitted(

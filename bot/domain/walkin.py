@@ -10,7 +10,7 @@ alike: the resident's own number if they have one, never the member's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,14 +43,21 @@ class Filled:
     asked: list[str] = field(default_factory=list)  # the steps the flow asked, in order
 
 
-def fill(category: str, fields: Mapping[str, Any], places: Sequence[Area], now: datetime) -> Filled:
+def fill(
+    category: str,
+    fields: Mapping[str, Any],
+    places: Sequence[Area],
+    now: datetime,
+    members: Collection[str] = (),
+) -> Filled:
     """Answer the on-behalf start and `category`'s questions from `fields` (by step name).
 
     Values: a choice by its option value (a list for several), yes/no as "yes"/"no", a place by
     its name, anything else as typed; empty leaves an optional question unanswered. The start's
-    fields are `came_by` (posko or telepon), `consent` and `own_phone`."""
+    fields are `came_by` (posko or telepon), `consent` and `own_phone`. `members`: the site's
+    members' numbers, refused as the resident's (as WARGA refuses them)."""
     conv = Conv()
-    ctx = Context(now, places, channel=CONSOLE, on_behalf=True, member=True)
+    ctx = Context(now, places, channel=CONSOLE, on_behalf=True, member=True, members=members)
     filled = Filled()
     ENGINE.step(conv, Inbound(START_WORD), ctx)
     answers = {**fields, MENU: category}

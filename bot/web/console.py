@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain import caselife, duty, followup, i18n, walkin
 from bot.domain.members import answer_text, flag_labels, institution
+from bot.domain.service import places_of
 from bot.render import export as exporter
 from bot.render import redact, report
 from bot.runtime import Hotline
@@ -42,12 +43,11 @@ from bot.web import walkin_form
 from flows import CATEGORIES, ON_BEHALF
 from flows.common import NAME_STEP
 from flows.members import CONSOLE_FIELDS, FIELDS, INSTITUTIONS
-from flows.model import PHONE
-from flows.places import Place
 from storage import audit, casebook, casestate, delivery, roster, sitetime
 from storage import users as accounts
-from storage.cases import erase_case, is_member_number, walkin_by_token
+from storage.cases import erase_case, walkin_by_token
 from storage.db import UNAVAILABLE
+from storage.directory import Snapshot
 from storage.figures import monthly
 from storage.models import Case, Contact, Member, Site
 from storage.transcripts import Filters
@@ -595,7 +595,6 @@ def reassign(code: str) -> Any:
 # -- a report taken for a resident ("Laporan baru") -------------------------------------------
 
 WALKIN_CATEGORIES = {f.name: f for f in CATEGORIES}
-OWN_PHONE = next(s.name for s in ON_BEHALF.steps if s.role == PHONE)  # the resident's number
 
 
 @bp.route("/walkin", methods=["GET", "POST"])
@@ -636,8 +635,7 @@ def _walkin_page(
     post of it finds the case the first one made (`_walkin_submit`)."""
     fields = walkin_form.fields(ON_BEHALF, flow)
     starting = {s.name for s in ON_BEHALF.steps}
-    with _hotline().work() as s:
-        areas = [a.name for a in casebook.site_areas(s, [site.id])]
+    areas = [a.name for a in _hotline().db.directory.current().places.get(site.id, ())]
     page = render_template(
         "console/walkin.html",
         site=site,
@@ -666,11 +664,12 @@ def _walkin_submit(site: Site, flow: Any) -> Any:
         once, errors = "", {**errors, "": t("console.walkin.stale")}
     code, said, again = None, [], False
     if not errors:
+        directory = _hotline().db.directory.current()  # before the transaction, as the webhook
         with _hotline().work() as s:
             code = walkin_by_token(s, site.id, once)
             again = code is not None
             if not again:
-                code, said, errors = _walkin_record(s, site, flow, values, once)
+                code, said, errors = _walkin_record(s, site, flow, values, once, directory)
     if code is None:
         flash(t("console.walkin.check"), "error")
         return _walkin_page(site, flow, values, errors, 400, once)
@@ -684,20 +683,16 @@ def _walkin_submit(site: Site, flow: Any) -> Any:
 
 
 def _walkin_record(
-    s: Session, site: Site, flow: Any, values: dict[str, Any], once: str
+    s: Session, site: Site, flow: Any, values: dict[str, Any], once: str, directory: Snapshot
 ) -> tuple[str | None, list[str], dict[str, str]]:
-    """(case code, advice to pass on, errors): the case of the answers, or what is wrong. A KK
-    member's own number is refused as the resident's: it would never reach the resident."""
+    """(case code, advice to pass on, errors): the case of the answers, or what is wrong (a KK
+    member's own number as the resident's among them, as WARGA refuses it)."""
     now = _now()
-    areas = casebook.site_areas(s, [site.id])
-    places = [Place(a.id, a.name, a.kecamatan, tuple(a.aliases)) for a in areas]
-    filled = walkin.fill(flow.name, values, places, now)
+    places, members = places_of(directory, site.id), directory.members.get(site.id, {})
+    filled = walkin.fill(flow.name, values, places, now, members=members)
     errors = {name: _walkin_hint(key) for name, key in filled.errors.items()}
     if filled.report is None or errors:  # ended without a report, and without saying why: check
         return None, [], errors or {"": t("console.walkin.check")}
-    phone = filled.report["on_behalf"].get("phone")
-    if phone and is_member_number(s, site.id, phone):
-        return None, [], {OWN_PHONE: t("console.walkin.member_phone")}
     case = walkin.record(
         s,
         s.get_one(Site, site.id),
@@ -742,6 +737,7 @@ def _walkin_hint(key: str) -> str:
         "hint.place_unknown": t("console.walkin.hint.place"),
         "hint.pick": t("console.walkin.hint.place"),
         "w.consent_declined": t("console.walkin.consent_missing"),
+        "hint.member_phone": t("console.walkin.member_phone"),
     }
     return form_hints.get(key) or walkin_form.plain(t(key))
 
