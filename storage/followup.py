@@ -87,13 +87,13 @@ def check_waiting(session: Session, case_id: int, after: datetime, until: dateti
     return any(args.get("case_id") == case_id for args in session.scalars(stmt))
 
 
-def held_without_checks(session: Session) -> list[int]:
+def held_without_checks(session: Session) -> list[Case]:
     """Held cases no follow-up check is waiting for: accepted before the reminders existed (or
     whose chain was lost). Pending checks are about one per held case: read in Python."""
     waiting = {args.get("case_id") for args in session.scalars(
         select(Outbox.args).where(Outbox.job == CHECK_JOB, Outbox.done_at.is_(None))
     )}  # fmt: skip
     held = session.scalars(
-        select(Case.id).where(Case.status.in_(HELD), Case.member_id.is_not(None)).order_by(Case.id)
+        select(Case).where(Case.status.in_(HELD), Case.member_id.is_not(None)).order_by(Case.id)
     )
-    return [case_id for case_id in held if case_id not in waiting]
+    return [case for case in held if case.id not in waiting]

@@ -32,6 +32,16 @@ def day_start(day: date, tz: str) -> datetime:
     return datetime.combine(day, time.min, zone(tz))
 
 
+def next_within(moment: datetime, tz: str, start: int, end: int) -> datetime | None:
+    """None when `moment` falls within the site-local hours [start, end), else the next time
+    they begin (later today, or tomorrow)."""
+    here = local(moment, tz)
+    if start <= here.hour < end:
+        return None
+    day = here.date() if here.hour < start else here.date() + timedelta(days=1)
+    return day_start(day, tz) + timedelta(hours=start)
+
+
 def month_bounds(month: date, tz: str) -> tuple[datetime, datetime]:
     """The month in the site's calendar, as a half-open UTC range [start, end)."""
     start = datetime(month.year, month.month, 1, tzinfo=zone(tz))

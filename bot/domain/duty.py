@@ -66,6 +66,11 @@ def tell_member(
     )
 
 
+def without_phone(case: Case) -> bool:
+    """A report a member took for a resident who has no phone: nothing is ever sent to them."""
+    return case.consent_by is not None and case.contact_id is None
+
+
 def guidance(case: Case) -> list[Say]:
     """What the member must know before acting: by the case's flags (sexual violence, forced
     marriage, a request for a call), that a member took the report for the resident (and that
@@ -73,7 +78,7 @@ def guidance(case: Case) -> list[Say]:
     says = [Say(GUIDANCE[flag]) for flag in dict.fromkeys(case.flags) if flag in GUIDANCE]
     if case.consent_by is not None:  # taken for the resident by a member or at the console
         says.append(Say(TAKEN_FOR, {"channel": Key(f"opt.channel.{case.channel}")}))
-        if case.contact_id is None:
+        if without_phone(case):
             says.append(Say(NO_PHONE))
             return says
     if case.answers.get(CONTACT) == CONTACT_NONE:
@@ -117,14 +122,7 @@ def safe_time(choice: Any, tz: str, now: datetime) -> datetime | None:
     """The next moment inside the resident's safe time, or None when now is fine (inside it, or
     no window: "any", skipped, or a time in their own words the member reads in LIHAT)."""
     window = CONTACT_WINDOWS.get(choice) if isinstance(choice, str) else None
-    if window is None:
-        return None
-    start, end = window
-    local = sitetime.local(now, tz)
-    if start <= local.hour < end:
-        return None
-    day = local.date() if local.hour < start else local.date() + timedelta(days=1)
-    return sitetime.day_start(day, tz) + timedelta(hours=start)
+    return None if window is None else sitetime.next_within(now, tz, *window)
 
 
 def later_note(later: datetime | None, tz: str) -> list[Say]:

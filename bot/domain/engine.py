@@ -287,21 +287,11 @@ class Engine:
     def _step(self, conv: Conv, msg: Inbound, ctx: Context, out: Outcome) -> None:
         word = reading.global_word(msg.text) if msg.text else None
         if conv.data.get("on_behalf"):
-            if self._on_behalf_paused(conv, word, ctx, out):
-                return
-            word = self._on_behalf_word(conv, word)
+            word = self._on_behalf(conv, word, ctx, out)
         data = conv.data
-        paused = conv.updated_at is not None and ctx.now - conv.updated_at > ctx.pause
-        hold_off = data.get("hold") == "safe_again" or data.get("on_behalf")  # a member is not at risk
-        if conv.state != IDLE and paused and not hold_off and word not in PAUSE_WORDS:
-            # On a shared phone the next message may not be theirs: nothing about the report
-            # until they say it is safe to reply (DARURAT still marks it urgent first).
-            if word == "DARURAT":
-                self._darurat(conv, out, reprompt=False)
-            data["hold"] = "safe_again"
-            data["long_pause"] = ctx.now - conv.updated_at > IDLE_LIMIT  # type: ignore[operator]
-            out.replies.append(Say("resume.safe"))
-        elif word == "TELEPON" and (self._at_role(conv, CONTACT) or self._at_role(conv, CHANNEL)):
+        if conv.state != IDLE and word not in PAUSE_WORDS and self._paused(conv, word, ctx, out):
+            return
+        if word == "TELEPON" and self._telepon_answers(conv):
             self._answer(conv, msg, ctx, out)  # "telepon" answers "how may we contact you?"
         elif word and word != "LEWATI":
             self._word(word, conv, msg, ctx, out)
@@ -314,30 +304,47 @@ class Engine:
         else:
             self._answer(conv, msg, ctx, out)
 
-    def _on_behalf_paused(self, conv: Conv, word: str | None, ctx: Context, out: Outcome) -> bool:
-        """A report a member takes for a resident: dropped when its sender is no longer a member
-        (their message is then read afresh); after a day's pause, "continue or start again"
-        (no safety question: the member is not at risk). True when the turn is over."""
+    def _paused(self, conv: Conv, word: str | None, ctx: Context, out: Outcome) -> bool:
+        """A report paused a while asks something first; True when that is this turn's reply.
+        A resident, after `ctx.pause`: on a shared phone the next message may not be theirs, so
+        nothing about the report until they say it is safe to reply (DARURAT still marks it
+        urgent first; after a day "continue or start again" follows). A member taking a report
+        for a resident is not at risk: after a day, only "continue or start again"."""
+        data = conv.data
+        quiet = ctx.now - conv.updated_at if conv.updated_at is not None else timedelta(0)
+        if data.get("on_behalf"):
+            if quiet <= IDLE_LIMIT or data.get("hold"):
+                return False
+            data["hold"] = "resume"
+            out.replies.append(Say("resume.ask"))
+            return True
+        if quiet <= ctx.pause or data.get("hold") == "safe_again":
+            return False
+        if word == "DARURAT":
+            self._darurat(conv, out, reprompt=False)
+        data["hold"], data["long_pause"] = "safe_again", quiet > IDLE_LIMIT
+        out.replies.append(Say("resume.safe"))
+        return True
+
+    def _on_behalf(self, conv: Conv, word: str | None, ctx: Context, out: Outcome) -> str | None:
+        """A report a member takes for a resident. One left by someone no longer a member is
+        dropped, and their message read afresh. The resident's rights over their own number are
+        not the member's to use on theirs: HAPUS and BERHENTI end the draft like BATAL, and
+        TELEPON is plain text but where it answers."""
         if not ctx.member:
             out.effects.append(Forget(conv.run))
             self._finish(conv)
-            return False
-        long_pause = conv.updated_at is not None and ctx.now - conv.updated_at > IDLE_LIMIT
-        if long_pause and not conv.data.get("hold") and word not in PAUSE_WORDS:
-            conv.data["hold"] = "resume"
-            out.replies.append(Say("resume.ask"))
-            return True
-        return False
-
-    def _on_behalf_word(self, conv: Conv, word: str | None) -> str | None:
-        """The resident's rights over their own number are not the member's to use on theirs:
-        HAPUS and BERHENTI end the draft like BATAL, and TELEPON is plain text but where it
-        answers (how the report came in, how to contact the resident)."""
+            return word
         if word in ("HAPUS", "BERHENTI"):
             return "BATAL"
-        if word == "TELEPON" and not (self._at_role(conv, CHANNEL) or self._at_role(conv, CONTACT)):
+        if word == "TELEPON" and not self._telepon_answers(conv):
             return None
         return word
+
+    def _telepon_answers(self, conv: Conv) -> bool:
+        """TELEPON is the answer, not the command, where a step asks for a way (how to contact
+        the resident, how the report came in)."""
+        return self._at_role(conv, CONTACT) or self._at_role(conv, CHANNEL)
 
     # -- starting, prompting, finishing -------------------------------------------------------
 
@@ -758,13 +765,12 @@ class Engine:
         }
         if data.get("on_behalf"):  # how it came in, and the resident's number ("" or None: none)
             report["on_behalf"] = {"channel": answers.get(CHANNEL), "phone": answers.get(PHONE) or None}
-        out.effects.append(Submit(report))
-        if data.get("on_behalf"):
             out.replies.append(Say("onbehalf.submitted"))
         else:
             out.replies.append(Say({"handoff": "handoff.done", "call": "call.done"}.get(kind, "submitted")))
-        if kind == "report" and not data.get("on_behalf"):
-            out.replies.append(Say(f"submitted.{method}"))
+            if kind == "report":
+                out.replies.append(Say(f"submitted.{method}"))
+        out.effects.append(Submit(report))
         advice = self.advice.get(category, {})
         for key in dict.fromkeys(advice[f] for f in report["flags"] if f in advice):
             out.replies.append(Say(key))

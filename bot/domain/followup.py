@@ -53,11 +53,7 @@ def configured_days(config: Mapping[str, Any]) -> dict[str, int]:
 
 def daytime(moment: datetime, tz: str) -> datetime:
     """`moment`, or 07:00 site time when it falls at night (21:00 to 07:00)."""
-    local = sitetime.local(moment, tz)
-    if DAY_STARTS <= local.hour < NIGHT_STARTS:
-        return moment
-    day = local.date() + timedelta(days=1 if local.hour >= NIGHT_STARTS else 0)
-    return sitetime.day_start(day, tz) + timedelta(hours=DAY_STARTS)
+    return sitetime.next_within(moment, tz, DAY_STARTS, NIGHT_STARTS) or moment
 
 
 def _schedule(session: Session, case: Case, at: datetime, now: datetime) -> None:
@@ -83,10 +79,11 @@ def backfill(session: Session, now: datetime) -> list[int]:
     """Start the chain of every held case that has none (cases taken before this release): a
     check now for each, which reminds at once when the case has been quiet long enough, else
     schedules itself for the right day. The cases it started."""
-    started = store.held_without_checks(session)
-    for case_id in started:
-        _schedule(session, session.get_one(Case, case_id), now, now)  # by day, as every check
-    return started
+    started = store.held_without_checks(session)  # none has a check waiting: no need to look again
+    for case in started:
+        at = daytime(now, session.get_one(Site, case.site_id).timezone)  # by day, as every check
+        add_job(session, store.CHECK_JOB, {"case_id": case.id}, now, run_at=at)
+    return [case.id for case in started]
 
 
 def assign_case(session: Session, hotline: Hotline, now: datetime, case_id: int, reason: str) -> None:

@@ -280,7 +280,7 @@ def _contact_line(session: Session, case: Case, holder: bool = False) -> str:
         if method in ("call", "message", "none")
         else method
     )
-    if contact is None and case.consent_by is not None:  # a member took it for one without a phone
+    if duty.without_phone(case):
         line = i18n.text("onbehalf.no_phone", duty.MEMBER_LOCALE)
     if method == "call" and contact is not None and contact.phone:
         line += f" {contact.phone}"
@@ -396,9 +396,9 @@ def _selesai(act: Act) -> list[Say]:
 
 
 def _balas(act: Act) -> list[Say]:
+    if duty.without_phone(act.case):
+        return [Say(NO_PHONE)]
     contact = duty.may_message(act.session, act.case)
-    if contact is None and act.case.contact_id is None and act.case.consent_by is not None:
-        return [Say(NO_PHONE)]  # reported for by a member: no phone to write to
     if contact is None:
         return [Say("member.no_messages", {**act.params, "contact": _contact_line(act.session, act.case)})]
     say = Say("resident.relay", {"code": act.case.code, "text": act.text})
