@@ -308,23 +308,34 @@ def _anonymise(session: Session, batch: list[int], marked: set[int], now: dateti
     messages Twilio has under known SIDs deleted there (those of `marked` cases are in their
     resident's own erasure job)."""
     erasures.queue_for_cases(session, batch, marked, now)
-    session.execute(update(Message).where(Message.case_id.in_(batch)).values(body="", media=[]))
+    _blank(session, batch, now)
+    for case_id in batch:
+        if case_id not in marked:
+            session.add(CaseEvent(case_id=case_id, kind="erased", actor="purge", data={}, created_at=now))
+
+
+def _blank(session: Session, case_ids: list[int], now: datetime) -> dict[str, int]:
+    """The cases' personal data gone, their figures kept: the text and media of every message
+    about them, their answers, the members' notes (referrals keep the institution), and the
+    link to the resident (case, messages, address). The counts of messages and notes."""
+    about = Message.case_id.in_(case_ids)
+    messages = session.execute(update(Message).where(about).values(body="", media=[])).rowcount
     session.execute(
         update(Message)
-        .where(Message.case_id.in_(batch), Message.contact_id.is_not(None))
+        .where(about, Message.contact_id.is_not(None))
         .values(address=None, contact_id=None, conversation_id=None)
     )
     session.execute(
         update(Case)
-        .where(Case.id.in_(batch))
+        .where(Case.id.in_(case_ids))
         .values(answers={}, contact_ok=False, contact_id=None, updated_at=now)
     )
-    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(batch))):
-        if "note" in event.data:  # as erase_contact: referrals keep the institution
+    notes = 0
+    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids))):
+        if "note" in event.data:
+            notes += 1
             event.data = {k: v for k, v in event.data.items() if k != "note"}
-    for case_id in batch:
-        if case_id not in marked:
-            session.add(CaseEvent(case_id=case_id, kind="erased", actor="purge", data={}, created_at=now))
+    return {"messages": messages or 0, "notes": notes}
 
 
 def walkin_by_token(session: Session, site_id: int, token: str) -> str | None:
@@ -342,29 +353,18 @@ def walkin_by_token(session: Session, site_id: int, token: str) -> str | None:
 
 def erase_case(
     session: Session, case: Case, now: datetime, actor: str, *, reason: str = ""
-) -> dict[str, int]:
+) -> dict[str, int] | None:
     """One report erased at the resident's request (the console, for a resident who cannot text
-    HAPUS): as erase_contact does for all of a contact's cases. Its answers, the text and media
-    of every message about it (the resident's, the bot's, the members') and the members' notes
-    go, and Twilio's copies under the SIDs the database knows are queued for deletion; the case
-    and its messages are unlinked from the resident's contact (which stays: it may hold other
-    reports). Category, area, urgency, flags, status and dates stay for the figures; `reason`
-    (why, who asked) goes in the "erased" event and the audit row."""
-    about = Message.case_id == case.id
-    erasures.queue(session, actor=actor, now=now, sids=erasures.known_sids(session, about))
-    messages = session.execute(update(Message).where(about).values(body="", media=[])).rowcount
-    session.execute(
-        update(Message)
-        .where(about, Message.contact_id.is_not(None))
-        .values(address=None, contact_id=None, conversation_id=None)
-    )
-    notes = 0
-    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)):
-        if "note" in event.data:  # members' notes; referrals keep the institution for the figures
-            notes += 1
-            event.data = {k: v for k, v in event.data.items() if k != "note"}
-    case.answers, case.contact_ok, case.contact_id, case.updated_at = {}, False, None, now
+    HAPUS), as retention anonymises a case (`_blank`); Twilio's copies under the SIDs the
+    database knows are queued for deletion. The resident's contact stays: it may hold other
+    reports. `reason` (why, who asked) goes in the "erased" event and the audit row. None, and
+    nothing done, when the case was erased before."""
+    erased = select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.kind == "erased")
+    if session.scalars(erased.limit(1)).first() is not None:
+        return None
+    sids = erasures.known_sids(session, Message.case_id == case.id)
+    erasures.queue(session, actor=actor, now=now, sids=sids)
+    counts = _blank(session, [case.id], now)
     add_event(session, case, "erased", now, actor=actor, **({"note": reason} if reason else {}))
-    counts = {"messages": messages or 0, "notes": notes}
     audit.record(session, actor, "erase_case", now, case=case.code, reason=reason, **counts)
     return counts

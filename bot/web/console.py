@@ -569,9 +569,8 @@ def erase(code: str) -> Any:
             return t("console.error.reason")
         if not confirmed:
             return t("console.error.confirm_erase")
-        if any(e.kind == "erased" for e in casebook.timeline(s, item.id)):
+        if erase_case(s, item, _now(), _actor()[0], reason=reason) is None:
             return t("console.error.erased")
-        erase_case(s, item, _now(), _actor()[0], reason=reason)
         return None
 
     return _act(code, action)
