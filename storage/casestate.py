@@ -111,6 +111,14 @@ class OpenReferral(ValueError):
         self.institutions = institutions
 
 
+class ReasonNeeded(ValueError):
+    """A check that ends the case (not found, a duplicate) given without its reason."""
+
+    def __init__(self, case: Case, result: str) -> None:
+        super().__init__(f"case {case.code}: {result} needs a reason")
+        self.result = result
+
+
 @dataclass(frozen=True)
 class Referral:
     to: str  # the institution's name, as flows.members.INSTITUTIONS spells it

@@ -85,7 +85,10 @@ def verify(
 ) -> datetime | None:
     """Record the check. Not found or a duplicate ends the case: offers lapse, and a resident
     who agreed to messages hears it was closed when it was not found (a duplicate's resident
-    follows their other report). Returns when that notice goes if it waits for their safe time."""
+    follows their other report). Returns when that notice goes if it waits for their safe time.
+    Not found and duplicate need the reason (casestate.ReasonNeeded, before anything changes)."""
+    if result in casestate.NEEDS_REASON and not reason.strip():
+        raise casestate.ReasonNeeded(case, result)
     move = casestate.RESULTS[result]
     casestate.move(session, case, move, now, actor=actor, member=who, result=result, note=reason)
     if move != "dismiss":

@@ -25,7 +25,7 @@ from flows.model import Choice, YesNo
 from flows.reading import norm
 from storage import assignments, audit, casebook, casestate, queries
 from storage.cases import add_event
-from storage.casestate import FINISHED, NEEDS_REASON, OPEN, OUTCOME_LABELS, RESULT_LABELS
+from storage.casestate import FINISHED, OPEN, OUTCOME_LABELS, RESULT_LABELS
 from storage.models import Case, Contact, Member, Site
 
 _WORDS = {word: verb for verb, words in VERBS.items() for word in words}
@@ -350,10 +350,11 @@ def _cek(act: Act) -> list[Say]:
     reading = caselife.read_result(act.text)
     if reading.value is None:
         return [Say("member.verify_how", act.params)]
-    reason = reading.after or reading.before
-    if reading.value in NEEDS_REASON and not reason:
+    reason, who = reading.after or reading.before, act.member.name
+    try:
+        later = caselife.verify(act.session, act.case, act.now, act.actor, who, reading.value, reason)
+    except casestate.ReasonNeeded:
         return [Say("member.verify_reason", act.params)]
-    later = caselife.verify(act.session, act.case, act.now, act.actor, act.member.name, reading.value, reason)
     say = Say(
         "member.verified_closed" if act.case.status in FINISHED else "member.verified",
         {**act.params, "result": Key(RESULT_LABELS[reading.value])},
@@ -389,9 +390,11 @@ def _hasil(act: Act) -> list[Say]:
 def _selesai(act: Act) -> list[Say]:
     """SELESAI kode [alasan]. A TPKS or child case with a referral nobody has news of closes
     only with a reason: the member hears which referral, and the two ways on."""
-    if not act.text and (waiting := casestate.blocking(act.session, act.case)):
+    try:
+        later = duty.close(act.session, act.case, act.now, act.actor, act.member.name, act.text)
+    except casestate.OpenReferral as refused:  # before anything changed
+        waiting = refused.institutions
         return [Say("member.open_referral", {**act.params, "orgs": ", ".join(waiting), "org": waiting[0]})]
-    later = duty.close(act.session, act.case, act.now, act.actor, act.member.name, act.text)
     return [Say("member.closed", act.params), *duty.later_note(later, _zone(act.session, act.case))]
 
 

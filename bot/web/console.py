@@ -449,6 +449,8 @@ def _act(code: str, action: Callable[[Session, Case], str | None]) -> Any:
         problem = _not_now(refused.status)
     except casestate.OpenReferral as refused:
         problem = t("console.error.open_referral", orgs=", ".join(refused.institutions))
+    except casestate.ReasonNeeded:
+        problem = t("console.error.reason_needed")
     flash(problem or t("console.saved"), "error" if problem else "ok")
     return redirect(url_for("console.case", code=code))
 
@@ -502,8 +504,6 @@ def verify(code: str) -> Any:
     def action(s: Session, item: Case) -> str | None:
         if result not in casestate.RESULTS:
             return t("console.error.result")
-        if result in casestate.NEEDS_REASON and not reason:
-            return t("console.error.reason_needed")
         caselife.verify(s, item, _now(), *_actor(), result, reason)
         return None
 
