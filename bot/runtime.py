@@ -43,7 +43,7 @@ class Hotline:
         rolled-back change asks for nothing."""
         with self.db.session() as session:
             yield session
-            jobs = outbox.for_push(session, outbox.added(session))
+            jobs = outbox.for_push(outbox.added(session))
         self._push(jobs)
 
     @contextmanager
@@ -55,7 +55,7 @@ class Hotline:
         the sweeper; the send itself claims the message, so it never goes twice."""
         with self.db.session() as session:
             yield session
-            jobs = outbox.for_push(session, outbox.added(session))
+            jobs = outbox.for_push(outbox.added(session))
         now = self.clock()
         first = next((j for j in jobs if j.job == SEND_JOB and (j.run_at is None or j.run_at <= now)), None)
         self._push([j for j in jobs if j is not first])
@@ -71,7 +71,7 @@ class Hotline:
         """Push again what never reached the queue (Redis was down) or never finished (a worker
         died mid-job); returns how many. Jobs are idempotent, so a second push is harmless."""
         with self.db.session() as session:
-            jobs = outbox.for_push(session, outbox.due_for_push(session, self.clock()))
+            jobs = outbox.for_push(outbox.due_for_push(session, self.clock()))
         return self._push(jobs)
 
     def push(self, outbox_id: int, at: datetime | None = None) -> bool:

@@ -229,6 +229,8 @@ class Outbox(Base):
     done_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(200))
+    # Its case was urgent when the job was added: the urgent lane, for the sweeper's push too.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class AuditLog(Base):

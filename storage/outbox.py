@@ -16,14 +16,20 @@ MAX_ATTEMPTS = 10
 
 
 def add_job(
-    session: Session, job: str, args: dict[str, Any], now: datetime, run_at: datetime | None = None
+    session: Session,
+    job: str,
+    args: dict[str, Any],
+    now: datetime,
+    run_at: datetime | None = None,
+    urgent: bool | None = None,
 ) -> Outbox:
-    row = Outbox(job=job, args=args, created_at=now, run_at=run_at or now)
+    """A job for after commit. Its lane: `urgent`, else whether the case it is about is urgent,
+    read from the case the transaction holds (no query; see `_urgent`), and kept on the row."""
+    urgent = _urgent(session, args) if urgent is None else urgent
+    row = Outbox(job=job, args=args, created_at=now, run_at=run_at or now, urgent=urgent)
     session.add(row)
     session.flush()
     session.info.setdefault("outbox", []).append(row)  # pushed by the caller after commit
-    if _urgent(session, args):  # read now, while the caller still holds the case
-        session.info.setdefault("outbox_urgent", set()).add(row.id)
     return row
 
 
@@ -43,12 +49,9 @@ class Push(NamedTuple):
     urgent: bool
 
 
-def for_push(session: Session, rows: list[Outbox]) -> list[Push]:
-    """The rows as the queue takes them. Urgency is what `add_job` read from the case the
-    transaction held, without a query (a case submitted or made urgent, the case of a message
-    queued or of an offer checked); a row loaded later (the sweeper's) goes by its job's name."""
-    urgent = session.info.get("outbox_urgent", set())
-    return [Push(row.id, row.run_at, row.job, dict(row.args), row.id in urgent) for row in rows]
+def for_push(rows: list[Outbox]) -> list[Push]:
+    """The rows as the queue takes them, each in the lane `add_job` recorded."""
+    return [Push(row.id, row.run_at, row.job, dict(row.args), row.urgent) for row in rows]
 
 
 def _held(session: Session, model: type, key: Any) -> Any:
@@ -124,4 +127,4 @@ def record_failure(session: Session, outbox_id: int, error: str, retry_at: datet
 def push_of(session: Session, outbox_id: int) -> Push | None:
     """One row as the queue takes it (a push by hand, a send that must go back to the queue)."""
     row = session.get(Outbox, outbox_id)
-    return None if row is None else for_push(session, [row])[0]
+    return None if row is None else for_push([row])[0]

@@ -182,3 +182,22 @@ def test_a_case_made_urgent_is_pushed_urgent(app, client, hotline, redis, consol
     latest = rows(hotline, "assign_case")[-1]
     assert lane_of(redis, latest.id) == [URGENT]
     assert re.search(r"MENDESAK|DARURAT", " ".join(to(console, A)), re.I) or True
+
+
+def test_the_sweeper_pushes_an_urgent_cases_job_in_the_urgent_lane(
+    app, client, hotline, redis, console, roster
+) -> None:  # type: ignore[no-untyped-def]
+    """Redis lost the push of an urgent report's assignment: the row keeps its lane."""
+    from sqlalchemy import update
+
+    warga = Resident(client, RESIDENT)
+    for body in URGENT_REPORT:
+        warga.says(body)
+    [assign] = rows(hotline, "assign_case")
+    redis.flushdb()  # the queue lost it
+    with hotline.db.session() as s:
+        s.execute(update(Outbox).where(Outbox.id == assign.id).values(pushed_at=None))
+    hotline.clock = lambda: datetime.now(UTC) + timedelta(minutes=1)  # past the push grace
+    assert hotline.sweep() >= 1
+    hotline.clock = lambda: datetime.now(UTC)
+    assert lane_of(redis, assign.id) == [URGENT]

@@ -130,9 +130,9 @@ def _handed(session: Session, msg: Message, provider_sid: str, now: datetime) ->
     if delivery.STATUS_RANK.get(msg.status, 0) < delivery.STATUS_RANK["accepted"]:
         msg.status = "accepted"
     if offer := assignments.start_clock(session, msg.id, now):
-        case = session.get(Case, offer.case_id)  # held while the check is added: it takes the case's lane
-        outbox.add_job(session, "check_offer", {"assignment_id": offer.id}, now, run_at=offer.deadline_at)
-        log.debug("deadline check for an offer of case %s", case.id if case else None)
+        case = session.get(Case, offer.case_id)
+        urgent = case is not None and case.urgent  # the check goes in its case's lane
+        outbox.add_job(session, "check_offer", {"assignment_id": offer.id}, now, offer.deadline_at, urgent)
 
 
 def reconcile(hotline: Hotline) -> int:
