@@ -124,7 +124,7 @@ def _check(config: Mapping[str, Any]) -> None:
         except ValueError:
             raise ConfigError(f"{key} must be a number of minutes above 0, not {config[key]!r}") from None
     try:
-        followup.parse_days(config.get(followup.CONFIG_KEY))
+        followup.configured_days(config)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     proxies = config.get("HOTLINE_TRUSTED_PROXIES")

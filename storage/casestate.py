@@ -212,7 +212,15 @@ def blocking(session: Session, case: Case) -> list[str]:
     then needs an outcome for each, or a reason."""
     if not guarded(case) or case.id is None:
         return []
-    return list(dict.fromkeys(r.to for r in referrals_of(session, case) if r.outcome is None))
+    return open_referrals(case, referrals_of(session, case))
+
+
+def open_referrals(case: Case, referrals: Iterable[Referral]) -> list[str]:
+    """Of the case's `referrals`, the institutions a guarded case may not close on unless a
+    reason is given (none for a case that is not guarded)."""
+    if not guarded(case):
+        return []
+    return list(dict.fromkeys(r.to for r in referrals if r.outcome is None))
 
 
 def reached(events: Iterable[CaseEvent], created_at: datetime | None) -> dict[str, datetime]:

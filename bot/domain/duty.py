@@ -8,6 +8,7 @@ scheduled for it expires the offer and moves on, unless the offer was answered m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -132,13 +133,15 @@ def later_note(later: datetime | None, tz: str) -> list[Say]:
     return [Say(LATER, {"time": i18n.local_datetime(later, tz, MEMBER_LOCALE)})]
 
 
+def offer_minutes(config: Mapping[str, Any], urgent: bool) -> float:
+    """How long an offer waits for an answer (HOTLINE_OFFER_MINUTES[_URGENT])."""
+    if urgent:
+        return float(config.get("HOTLINE_OFFER_MINUTES_URGENT") or OFFER_MINUTES_URGENT)
+    return float(config.get("HOTLINE_OFFER_MINUTES") or OFFER_MINUTES)
+
+
 def _deadline(hotline: Hotline, case: Case, now: datetime) -> datetime:
-    config = hotline.config
-    if case.urgent:
-        minutes = float(config.get("HOTLINE_OFFER_MINUTES_URGENT") or OFFER_MINUTES_URGENT)
-    else:
-        minutes = float(config.get("HOTLINE_OFFER_MINUTES") or OFFER_MINUTES)
-    return now + timedelta(minutes=minutes)
+    return now + timedelta(minutes=offer_minutes(hotline.config, case.urgent))
 
 
 def _reachable(members: list[Member], exclude: set[int]) -> list[Member]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -125,7 +126,7 @@ def _step(session: Session, hotline: Hotline, directory: Snapshot, msg: Incoming
     conv = Conv(row.flow, row.state, copy.deepcopy(row.data), row.locale, row.run, row.updated_at)
     inbound = Inbound(msg.body, len(msg.media), tuple(kind for _, kind in msg.media))
     ctx = Context(
-        now, places, _pause(hotline), channel=msg.channel, on_behalf=on_behalf, member=bool(member),
+        now, places, pause(hotline.config), channel=msg.channel, on_behalf=on_behalf, member=bool(member),
         members=directory.members.get(site.id, {}) if member else (),
     )  # fmt: skip
     outcome = ENGINE.step(conv, inbound, ctx)
@@ -268,8 +269,9 @@ def _member_step(
     )  # fmt: skip
 
 
-def _pause(hotline: Hotline) -> timedelta:
-    minutes = hotline.config.get("HOTLINE_RESUME_MINUTES")
+def pause(config: Mapping[str, Any]) -> timedelta:
+    """How long a report may pause before its safety question (HOTLINE_RESUME_MINUTES)."""
+    minutes = config.get("HOTLINE_RESUME_MINUTES")
     return timedelta(minutes=float(minutes)) if minutes else PAUSE
 
 

@@ -20,9 +20,8 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from bot.domain import followup, i18n
-from bot.domain.duty import OFFER_MINUTES, OFFER_MINUTES_URGENT
-from bot.domain.engine import IDLE_LIMIT, PAUSE
+from bot.domain import duty, followup, i18n, service
+from bot.domain.engine import IDLE_LIMIT
 from bot.domain.service import RELAY_WINDOW
 from bot.render import flowdoc
 from bot.render.diagram import Edge, Node, merged
@@ -103,16 +102,12 @@ class Document:
 
 
 def settings(config: Mapping[str, Any]) -> Settings:
-    """As bot.domain.duty and bot.domain.service read them (an unset key is the default)."""
-
-    def minutes(key: str, default: float) -> float:
-        return float(config.get(key) or default)
-
+    """Read by the same functions as the hotline reads them (an unset key is the default)."""
     return Settings(
-        offer_minutes=minutes("HOTLINE_OFFER_MINUTES", OFFER_MINUTES),
-        offer_minutes_urgent=minutes("HOTLINE_OFFER_MINUTES_URGENT", OFFER_MINUTES_URGENT),
-        resume_minutes=minutes("HOTLINE_RESUME_MINUTES", PAUSE.total_seconds() / 60),
-        follow_up_days=followup.parse_days(config.get(followup.CONFIG_KEY)),
+        offer_minutes=duty.offer_minutes(config, urgent=False),
+        offer_minutes_urgent=duty.offer_minutes(config, urgent=True),
+        resume_minutes=service.pause(config).total_seconds() / 60,
+        follow_up_days=followup.configured_days(config),
     )
 
 

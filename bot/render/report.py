@@ -20,7 +20,7 @@ from babel.numbers import format_decimal, format_percent
 
 from bot.domain import i18n
 from bot.render.charts import bar_chart
-from storage import monev
+from storage import casestate, monev
 from storage.figures import UNKNOWN_AREA, Figures
 
 if TYPE_CHECKING:
@@ -112,11 +112,11 @@ def breakdowns(fig: Figures, locale: str) -> list[Breakdown]:
 
 
 def _value_label(name: str, value: str, locale: str) -> str:
-    if name == "verification" and value != "not_yet":
-        return _catalog(f"verify.{value}", value, locale)
+    if name == "verification" and value in casestate.RESULT_LABELS:
+        return _catalog(casestate.RESULT_LABELS[value], value, locale)
     if name == "referral_outcomes":
         to, _, outcome = value.rpartition("|")
-        key = "outcome.none" if outcome == "waiting" else f"outcome.{outcome}"
+        key = casestate.OUTCOME_LABELS.get(outcome, "outcome.none")  # waiting: nobody has said
         return f"{to}: {_catalog(key, outcome, locale)}"
     return _catalog(f"report.{name}.{value}", value, locale)
 

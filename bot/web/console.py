@@ -369,7 +369,7 @@ def case(code: str) -> Any:
             referred_to=list(dict.fromkeys(r.to for r in referrals)),
             results=list(casestate.RESULTS),
             outcomes=list(casestate.OUTCOMES),
-            guarded=casestate.guarded(item) and any(r.outcome is None for r in referrals),
+            guarded=bool(casestate.open_referrals(item, referrals)),
             erased=any(e.kind == "erased" for e in events),
         )
         _audit(s, "view_case", case=item.code)  # in the same transaction as the read
