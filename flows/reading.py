@@ -636,7 +636,7 @@ def check_nik(text: str) -> tuple[str | None, str | None]:
 
 
 _LEAD_NUMBER = r"\d{1,2}(?!\d)(?!\s*(?:th|thn|tahun|bln|bulan|hr|hari|mgg|minggu|x|kali|jam|orang)\b)"
-_LEAD_PREFIX = r"^\s*[(\[]?(?:(?:no|nomor|pilih|pilihan|angka|opsi)\.?\s*)?"
+_LEAD_PREFIX = r"^\s*[(\[]?(?:(?:" + "|".join(sorted(CHOICE_PREFIXES)) + r")\.?\s*)?"
 _LEAD_ONE = re.compile(_LEAD_PREFIX + _LEAD_NUMBER + r"[)\].]?", re.I)
 _LEAD_SOME = re.compile(
     _LEAD_PREFIX + _LEAD_NUMBER + r"(?:(?:\s*[,&+/;]\s*|\s+dan\s+|\s+)" + _LEAD_NUMBER + r")*[)\].]?", re.I

@@ -57,7 +57,7 @@ def overdue_after(category: str, urgent: bool, days_of: Mapping[str, int] = DEFA
     return timedelta(days=days_for(days_of, category, urgent))
 
 
-def age_group(category: str, answers: dict[str, Any], flags: Iterable[str]) -> str:
+def age_group(answers: dict[str, Any], flags: Iterable[str]) -> str:
     """The age group of the person helped: the age answered (the victim's, or the child's in a
     child-marriage report), else a child victim flagged or chosen ("who": child)."""
     age = _number(answers.get("age"))
@@ -127,7 +127,7 @@ def compute(
         answers = {"age": c[8], "who": c[9], "disability": c[10]}
         mine = events.get(c.id, [])
         splits["by_sex"]["not_asked"][c.category] += 1
-        splits["by_age_group"][age_group(c.category, answers, c.flags or ())][c.category] += 1
+        splits["by_age_group"][age_group(answers, c.flags or ())][c.category] += 1
         splits["by_disability"][disability(answers)][c.category] += 1
         splits["by_channel"][c.channel if c.channel in CHANNELS else "unknown"][c.category] += 1
         check = casestate.verification(mine)

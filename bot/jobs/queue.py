@@ -43,7 +43,6 @@ class RQQueue:
         from rq import Queue
 
         self.queues = {name: Queue(name, connection=connection) for name in LANES}
-        self.queue = self.queues[QUEUE_NAME]  # the routine lane (and the only queue before lanes)
 
     def push(self, outbox_id: int, at: datetime | None = None, lane: str = QUEUE_NAME) -> None:
         from rq import Retry
