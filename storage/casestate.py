@@ -171,7 +171,8 @@ def move(
     return event
 
 
-def _life(session: Session, case_id: int) -> list[CaseEvent]:
+def life_events(session: Session, case_id: int) -> list[CaseEvent]:
+    """The case's checks, referrals and referral outcomes, in order (`verification`, `referrals`)."""
     kinds = ("verified", "referred", "referral_outcome")
     stmt = select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind.in_(kinds))
     return list(session.scalars(stmt.order_by(CaseEvent.created_at, CaseEvent.id)))
@@ -195,16 +196,12 @@ def referrals(events: Iterable[CaseEvent]) -> list[Referral]:
 
 
 def referrals_of(session: Session, case: Case) -> list[Referral]:
-    return referrals(_life(session, case.id))
+    return referrals(life_events(session, case.id))
 
 
 def verification(events: Iterable[CaseEvent]) -> CaseEvent | None:
     """The latest check of the case ("verified" event: result, and the reason as its note)."""
     return next((e for e in reversed(list(events)) if e.kind == "verified"), None)
-
-
-def verification_of(session: Session, case: Case) -> CaseEvent | None:
-    return verification(_life(session, case.id))
 
 
 def blocking(session: Session, case: Case) -> list[str]:

@@ -252,12 +252,13 @@ def _life_lines(session: Session, case: Case) -> list[Say]:
     """LIHAT: the check's result (and its reason) and each referral with its outcome."""
     locale = duty.MEMBER_LOCALE
     says = []
-    if (check := casestate.verification_of(session, case)) is not None:
+    events = casestate.life_events(session, case.id)  # read once for both
+    if (check := casestate.verification(events)) is not None:
         result = check.data.get("result")
         shown = i18n.text(RESULT_LABELS[result], locale) if result in RESULT_LABELS else str(result)
         reason = str(check.data.get("note") or "")[:STORY_LIMIT]
         says.append(Say("member.details_check", {"result": shown + (f" ({reason})" if reason else "")}))
-    if referrals := casestate.referrals_of(session, case):
+    if referrals := casestate.referrals(events):
         shown = [
             f"{r.to} ({i18n.text(OUTCOME_LABELS.get(r.outcome or '', 'outcome.none'), locale)})"
             for r in referrals
