@@ -24,7 +24,7 @@ from bot.domain import duty, followup, i18n, service
 from bot.domain.engine import IDLE_LIMIT
 from bot.domain.service import RELAY_WINDOW
 from bot.render import flowdoc
-from bot.render.diagram import Edge, Node, merged
+from bot.render.diagram import Edge, Node, merged, svg
 from flows import FLOWS, reading
 from flows import members as member_words
 from flows.common import CONSENT_VERSION, CONTACT_WINDOWS
@@ -544,8 +544,6 @@ details pre { font-size: .8rem; white-space: pre-wrap; }
 
 
 def _html_block(block: Block, locale: str) -> list[str]:
-    from bot.render.diagram import svg
-
     if isinstance(block, Para):
         text = escape(block.text)
         return [f"<blockquote>{text}</blockquote>" if block.quote else f"<p>{text}</p>"]
