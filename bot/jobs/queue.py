@@ -37,6 +37,10 @@ def lane(job: str, urgent: bool = False) -> str:
 class JobQueue(Protocol):
     def push(self, outbox_id: int, at: datetime | None = None, lane: str = QUEUE_NAME) -> None: ...
 
+    def waiting(self) -> int: ...  # jobs due, waiting for a worker (all lanes)
+
+    def scheduled(self) -> int: ...  # jobs for later
+
 
 class RQQueue:
     def __init__(self, connection) -> None:  # type: ignore[no-untyped-def]
@@ -92,6 +96,17 @@ class LocalQueue:
                 self._thread = threading.Thread(target=self._loop, name="hotline-jobs", daemon=True)
                 self._thread.start()
             self._cv.notify()
+
+    def waiting(self) -> int:
+        """Jobs due now: taken from the heap by lane, or still in it past their time."""
+        with self._cv:
+            now = time.time()
+            return len(self._due) + sum(1 for entry in self._heap if entry[0] <= now)
+
+    def scheduled(self) -> int:
+        with self._cv:
+            now = time.time()
+            return sum(1 for entry in self._heap if entry[0] > now)
 
     def _next(self) -> tuple[int, int, str]:
         """The next job to run (waits for one): due ones by lane, then by arrival. Holds the lock."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -19,7 +18,6 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from bot.jobs.queue import LocalQueue, RQQueue
 from bot.runtime import Hotline
 from storage import delivery, monitoring
 
@@ -102,12 +100,7 @@ class HotlineCollector(Collector):
     def _queue(self) -> Iterator[Metric]:
         queue = self.hotline.queue
         try:
-            if isinstance(queue, RQQueue):
-                waiting, scheduled = queue.waiting(), queue.scheduled()  # every lane
-            elif isinstance(queue, LocalQueue):
-                waiting, scheduled = _local_counts(queue)
-            else:
-                return
+            waiting, scheduled = queue.waiting(), queue.scheduled()  # every lane
         except Exception as exc:
             log.warning("metrics: queue counts failed: %s", type(exc).__name__)
             yield _gauge("hotline_queue_up", "1 if the job queue (Redis) answers, else 0.", 0)
@@ -132,14 +125,6 @@ class HotlineCollector(Collector):
             "Inbound messages kept in the spool while the database could not take them.",
             size,
         )
-
-
-def _local_counts(queue: LocalQueue) -> tuple[int, int]:
-    """The in-process heap (embedded defaults): entries due now wait, later ones are scheduled."""
-    entries = list(getattr(queue, "_heap", []))
-    now = time.time()
-    due = sum(1 for entry in entries if entry[0] <= now)
-    return due + len(getattr(queue, "_due", [])), len(entries) - due  # _due: taken by lane
 
 
 def _bearer(header: str) -> bytes | None:
