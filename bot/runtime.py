@@ -36,33 +36,28 @@ class Hotline:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @contextmanager
-    def work(self) -> Iterator[Session]:
+    def work(self, send: Callable[..., None] | None = None) -> Iterator[Session]:
         """One unit of work: a transaction, committed on success and rolled back on any error.
         The outbox rows it added (messages to send, deadline checks) are pushed to the queue only
         once it has committed, so a job never runs against data that is not there yet, and a
-        rolled-back change asks for nothing."""
-        with self.db.session() as session:
-            yield session
-            jobs = outbox.for_push(outbox.added(session))
-        self._push(jobs)
+        rolled-back change asks for nothing.
 
-    @contextmanager
-    def job(self, send: Callable[[int, dict[str, Any]], None]) -> Iterator[Session]:
-        """A job's unit of work (an assignment, a deadline check): like `work`, except that the
-        first message it queues for now is sent by this job itself, with `send(outbox_id, args)`,
-        once committed, instead of waiting in the queue for another run. Its outbox row stays the
-        record: a send that fails goes to the queue (to retry), one whose worker dies is pushed by
-        the sweeper; the send itself claims the message, so it never goes twice."""
+        With `send` (a job's unit of work: an assignment, a deadline check), the first message it
+        queues for now is sent by this job itself, `send(outbox_id, **args)`, once committed,
+        instead of waiting in the queue for another run. Its outbox row stays the record: a send
+        that fails goes to the queue (to retry), one whose worker dies is pushed by the sweeper;
+        the send itself claims the message, so it never goes twice."""
         with self.db.session() as session:
             yield session
             jobs = outbox.for_push(outbox.added(session))
         now = self.clock()
-        first = next((j for j in jobs if j.job == SEND_JOB and (j.run_at is None or j.run_at <= now)), None)
+        due = (j for j in jobs if j.job == SEND_JOB and (j.run_at is None or j.run_at <= now))
+        first = next(due, None) if send is not None else None
         self._push([j for j in jobs if j is not first])
-        if first is None:
+        if first is None or send is None:
             return
         try:
-            send(first.id, first.args)
+            send(first.id, **first.args)
         except Exception as exc:  # Twilio busy, or the database: the queue retries it
             log.warning("send of outbox row %s failed in its job: %s", first.id, type(exc).__name__)
             self._push([first._replace(run_at=self.clock() + timedelta(seconds=RETRY_SECONDS[0]))])

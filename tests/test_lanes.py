@@ -156,7 +156,7 @@ def test_a_worker_dying_before_the_offers_send_leaves_it_to_the_sweeper(
     def dies(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise SystemExit("killed")  # not an Exception: nothing in the job catches it
 
-    monkeypatch.setattr(sending, "send_message_of", dies)
+    monkeypatch.setattr(sending, "send_message", dies)
     report(client)
     with pytest.raises(SystemExit), app.app_context():
         from bot.jobs.runner import run_outbox

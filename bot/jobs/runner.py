@@ -45,7 +45,7 @@ def run_outbox(outbox_id: int) -> None:
     now = hotline.clock()
     try:
         # The first message the job queues for now (an offer) goes out in this same run.
-        with hotline.job(partial(sending.send_message_of, hotline)) as session:
+        with hotline.work(send=partial(sending.send_message, hotline)) as session:
             row = outbox.locked(session, outbox_id)
             if row is None:
                 return

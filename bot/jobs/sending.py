@@ -118,11 +118,6 @@ def send_message(hotline: Hotline, outbox_id: int, message_id: int) -> None:
     log.info("message %s handed to the transport", message_id)
 
 
-def send_message_of(hotline: Hotline, outbox_id: int, args: dict[str, Any]) -> None:
-    """`send_message` with the arguments as its outbox row holds them."""
-    send_message(hotline, outbox_id, **args)
-
-
 def _handed(session: Session, msg: Message, provider_sid: str, now: datetime) -> None:
     """Twilio has the message: its SID, "accepted" unless a status callback already said more,
     and an offer's deadline counted from now."""
