@@ -594,6 +594,8 @@ def reassign(code: str) -> Any:
 # -- a report taken for a resident ("Laporan baru") -------------------------------------------
 
 WALKIN_CATEGORIES = {f.name: f for f in CATEGORIES}
+# Each category's form, drawn once: the flows are fixed at import.
+WALKIN_FIELDS = {f.name: walkin_form.fields(ON_BEHALF, f) for f in CATEGORIES}
 
 
 @bp.route("/walkin", methods=["GET", "POST"])
@@ -632,7 +634,7 @@ def _walkin_page(
     """The form of `flow`'s questions, filled with `values` and `errors` beside their fields.
     `once`: the form's one-time token (a new one unless the form comes back unsaved): a second
     post of it finds the case the first one made (`_walkin_submit`)."""
-    fields = walkin_form.fields(ON_BEHALF, flow)
+    fields = WALKIN_FIELDS[flow.name]
     starting = {s.name for s in ON_BEHALF.steps}
     areas = [a.name for a in _hotline().db.directory.current().places.get(site.id, ())]
     page = render_template(
@@ -657,7 +659,7 @@ def _walkin_submit(site: Site, flow: Any) -> Any:
     """Run the answers through the flow; a case when they make a report, else the form again
     with what is wrong beside its field (400). The same form posted again (its one-time token)
     makes nothing new: back to the case its first post made."""
-    values, errors = _walkin_values(walkin_form.fields(ON_BEHALF, flow))
+    values, errors = _walkin_values(WALKIN_FIELDS[flow.name])
     once = request.form.get("once", "")
     if not ONCE.fullmatch(once):  # a form from before the token, or tampered with: a fresh one
         once, errors = "", {**errors, "": t("console.walkin.stale")}
