@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import resource
 import statistics
 import tempfile
@@ -32,7 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import TICK, cpu_ticks, ensure_database, reset_schema
+
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_export"
 MESSAGES = 1_000_000
 PER_CASE = 100  # messages per case
@@ -94,34 +94,12 @@ def _psycopg_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def ensure_database(url: str) -> None:
-    """CREATE DATABASE when it does not exist yet (connecting to `postgres` on the same server)."""
-    import psycopg
-    from psycopg import sql
-
-    base, _, name = _psycopg_url(url).rpartition("/")
-    name = name.split("?")[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def _schema(url: str) -> None:
     """A fresh schema (the migrations) with the sites file's sites and areas."""
-    from sqlalchemy import text
-
-    from sitefiles.sites import read_sites
     from storage.db import Database
-    from storage.models import Base
-    from storage.sites import load_sites
 
     db = Database(url)
-    with db.engine.begin() as conn:
-        Base.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    db.upgrade()
-    with db.session() as s:
-        load_sites(s, read_sites(ROOT / "sites.toml"))
+    reset_schema(db)
     db.dispose()
 
 
@@ -330,11 +308,7 @@ def _peak_mb() -> float:
 
 def _server_cpu(pid: int) -> float:
     """CPU seconds a PostgreSQL backend has used so far (it runs on this machine: /proc), else 0."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_ticks(pid) / TICK
 
 
 def reference(url: str, path: str) -> dict[str, float]:

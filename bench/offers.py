@@ -28,7 +28,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = "8a538cd"  # the last release whose worker forked a process per job, one queue
@@ -65,25 +66,15 @@ class Phase:
 # -- services ---------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def procfile() -> dict[str, list[str]]:
     """The Procfile's process types, each as an argument list run with this interpreter."""
     kinds = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, sep, command = line.partition(":")
-        if not sep or not name.strip() or name.strip().startswith("#"):
-            continue
-        argv = shlex.split(command)
+    for name, argv in common.procfile().items():
         if argv and argv[0] == "python":
             argv = [sys.executable, *argv[1:]]
         elif argv and argv[0] in ("gunicorn", "hotline"):
             argv = [sys.executable, "-m", "bot.cli" if argv[0] == "hotline" else argv[0], *argv[1:]]
-        kinds[name.strip()] = argv
+        kinds[name] = argv
     return kinds
 
 
@@ -144,25 +135,20 @@ def prepare(env: dict[str, str]) -> None:
     """A clean schema, the shipped sites on the bench number, two members always on duty in
     Lompoe and a coordinator; an empty Redis db."""
     from redis import Redis
-    from sqlalchemy import select, text
+    from sqlalchemy import select
 
     from app import create_app
     from sitefiles.sites import read_sites
-    from storage.models import Area, Base, Member, Shift, Site
-    from storage.sites import load_sites
+    from storage.models import Area, Member, Shift, Site
 
+    common.ensure_database(env["DATABASE_URL"])  # a fresh server has none yet
     app = create_app({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")})
     db = app.extensions["hotline"].db
-    with db.engine.begin() as conn:
-        Base.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    db.upgrade()
     specs = read_sites(ROOT / "sites.toml")
     numbers = {"PRE": (HOTLINE,)}
     specs = [dataclasses.replace(s, numbers=numbers.get(s.prefix, (f"+62811000000{n + 2}",))) for n, s in
              enumerate(specs)]  # fmt: skip
-    with db.session() as s:
-        load_sites(s, specs)
+    common.reset_schema(db, specs)
     with db.session() as s:
         site = s.scalars(select(Site).where(Site.prefix == "PRE")).one()
         lompoe = s.scalars(select(Area).where(Area.site_id == site.id, Area.name == "Lompoe")).one()
@@ -302,7 +288,7 @@ def tree(leader: int) -> list[int]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                fields = common.stat_fields(int(entry))
                 if fields[0] != "Z" and int(fields[3]) == leader:
                     found.append(int(entry))
     return sorted(found)
@@ -323,12 +309,7 @@ def memory(pid: int) -> tuple[float, float]:
 def cpu(leader: int) -> float:
     """CPU seconds of the worker line's processes so far, with their reaped children (a forking
     worker's work horses)."""
-    total = 0
-    for pid in tree(leader):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(common.cpu_ticks(pid, children=True) for pid in tree(leader)) / common.TICK
 
 
 def load() -> float:
@@ -361,6 +342,7 @@ def run_jobs(env: dict[str, str], leader: int, jobs: int, timeout: float = 900) 
     from storage.models import Member
     from storage.queries import queue_message
 
+    common.ensure_database(env["DATABASE_URL"])  # a fresh server has none yet
     app = create_app({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")})
     hotline = app.extensions["hotline"]
     with hotline.db.session() as s:
@@ -440,7 +422,7 @@ def run(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The benchmark; rows for the table of `python -m bench` (which runs the reference too)."""
     kinds = procfile()
-    port = free_port()
+    port = common.free_port()
     receipts = Receipts()
     receipts.fake.start()
     env = environment(database_url, redis_url, receipts.fake.url, receipts.fake.account_sid, port)

@@ -31,9 +31,7 @@ import json
 import os
 import re
 import secrets
-import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +46,7 @@ import psycopg
 import requests
 from twilio.request_validator import RequestValidator
 
+from bench.common import TICK, cpu_ticks, free_port, procfile, stat_fields
 from bench.scripts import KEKERASAN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +64,6 @@ DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/"
 DEFAULT_REDIS = os.environ.get("BENCH_WEB_REDIS_URL", "redis://127.0.0.1:6379/10")  # flushed each run
 RSS_AFTER = 10_000  # messages before the web workers' memory is read (the issue's figure)
 RSS_TARGET_MB = 90
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 # -- the requests --------------------------------------------------------------------------------
@@ -175,23 +173,14 @@ def scalar(url: str, sql: str) -> Any:
 
 def procfile_web(app_spec: str, port: int) -> list[str]:
     """The Procfile's `web:` command, its app spec swapped for ours and bound to a local port."""
-    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
-        if line.startswith("web:"):
-            argv = shlex.split(line.removeprefix("web:"))
-            break
-    else:
+    argv = procfile().get("web")
+    if not argv:
         raise SystemExit("Procfile has no web: line")
     if argv[0] != "gunicorn":
         raise SystemExit(f"the Procfile's web: line runs {argv[0]}, not gunicorn")
     specs = [i for i, arg in enumerate(argv) if ":" in arg and not arg.startswith("-")]
     argv[specs[-1]] = app_spec
     return [str(Path(sys.executable).parent / "gunicorn"), *argv[1:], "--bind", f"127.0.0.1:{port}"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -253,25 +242,11 @@ def children(pid: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if int(stat_fields(int(entry.name))[3]) == pid:
+                if int(stat_fields(int(entry.name))[1]) == pid:
                     found.append(int(entry.name))
             except (OSError, IndexError, ValueError):
                 continue
     return sorted(found)
-
-
-def stat_fields(pid: int) -> list[str]:
-    """/proc/<pid>/stat split after the command name (which may hold spaces): field 3 is at [0]."""
-    raw = Path(f"/proc/{pid}/stat").read_text()
-    return [raw[: raw.index("(")].strip(), "", *raw[raw.rindex(")") + 2 :].split()]
-
-
-def cpu_ticks(pid: int) -> int:
-    try:
-        fields = stat_fields(pid)
-    except OSError:
-        return 0
-    return int(fields[13]) + int(fields[14])  # utime, stime (fields 14 and 15 of stat)
 
 
 def rss_mb(pid: int) -> float:
